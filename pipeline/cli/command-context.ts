@@ -1,0 +1,25 @@
+import { ConfigError } from '../errors.ts';
+import { loadExperiment } from '../config/load-experiment.ts';
+import type { LoadedExperiment } from '../config/load-experiment.ts';
+import type { Reporter } from '../reporter.ts';
+import { ConsoleReporter } from './console-reporter.ts';
+import type { GlobalArgs } from './global-args.ts';
+
+/** What a command handler gets besides its own arguments. */
+export interface CommandContext {
+  reporter: Reporter;
+  /** Loads the experiment named by --config with the --set overrides (and any extra overrides). */
+  experiment(extraOverrides?: string[]): Promise<LoadedExperiment>;
+}
+
+/** Builds the context from the global arguments. */
+export function commandContext(args: GlobalArgs): CommandContext {
+  const format = args.logFormat ?? (process.stdout.isTTY ? 'text' : 'json');
+  return {
+    reporter: new ConsoleReporter(format),
+    experiment: async (extra = []) => {
+      if (!args.config) throw new ConfigError('this command needs an experiment config: --config artifacts/experiments/<name>/experiment.json');
+      return loadExperiment(args.config, [...(args.set ?? []), ...extra]);
+    },
+  };
+}

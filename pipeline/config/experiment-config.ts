@@ -1,0 +1,115 @@
+/**
+ * The typed shape of an experiment config (schemas/experiment.schema.json is the source of truth
+ * for validation and defaults; these types mirror it after defaults are applied).
+ */
+
+/** Which dataset the experiment uses. */
+export interface DatasetSection {
+  /** Dataset directory holding manifest.json. */
+  path: string;
+  /** Split the student trains on. Default "train". */
+  trainSplit: string;
+  /** Split used for per-epoch evaluation and reports. Default "test". */
+  evalSplit: string;
+}
+
+/** The teacher: a directory with card.json and the ONNX file it names. */
+export interface TeacherSection {
+  path: string;
+}
+
+/** Soft-target encoding of a store. */
+export interface EncodingSection {
+  /** dense: all C logits per row; topk: the k largest plus the tail's logsumexp. Default dense. */
+  mode: 'dense' | 'topk';
+  /** Stored float precision. Default float32. */
+  precision: 'float32' | 'float16';
+  /** Classes kept per row (topk). Default 5. */
+  k: number;
+  /** Capture temperature of the top-k tail mass. Default 1. */
+  temperature: number;
+}
+
+/** How the teacher-logits stage runs and stores. */
+export interface TeacherLogitsSection {
+  /** Output directory of the store. */
+  store: string;
+  /** Splits to capture. Default ["train", "test"]. */
+  splits: string[];
+  /** Shard format. Default parquet. */
+  format: 'parquet' | 'arrow';
+  encoding: EncodingSection;
+  /** Rows per shard. Default 10000. */
+  shardRows: number;
+  /** Rows per ONNX Runtime call. Default 256. */
+  batchSize: number;
+  /** auto | cpu | cuda[:id]. Default auto. */
+  device: string;
+  /** ORT intra-op threads, 0 = ORT's choice. Default 0. */
+  intraOpThreads: number;
+  /** ORT graph optimisation level. Default all. */
+  graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
+  /** NaN/Inf policy. Default error. */
+  nonFinite: 'error' | 'zero';
+}
+
+/** One conv block of a cnn student. */
+export interface ConvBlock {
+  filters: number;
+  /** Square kernel size. Default 3. */
+  kernel: number;
+  /** Follow with 2x2 max-pooling. Default true. */
+  pool: boolean;
+}
+
+/** The student architecture. */
+export interface StudentSection {
+  arch: 'mlp' | 'cnn';
+  /** Dense hidden sizes. Default [128]. */
+  hidden: number[];
+  /** Default relu. */
+  activation: 'relu' | 'tanh' | 'elu' | 'sigmoid';
+  /** Dropout rate after each hidden layer. Default 0. */
+  dropout: number;
+  /** cnn conv blocks. Default []. */
+  conv: ConvBlock[];
+}
+
+/** Student training. */
+export interface TrainSection {
+  /** Output directory of the run. */
+  run: string;
+  /** Default auto. */
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  /** Default 5. */
+  epochs: number;
+  /** Default 128. */
+  batchSize: number;
+  /** Default adam. */
+  optimizer: 'adam' | 'sgd' | 'momentum';
+  /** Default 0.001. */
+  learningRate: number;
+  /** Distillation temperature T. Default 4. */
+  temperature: number;
+  /** Hard-label weight; 1 = hard-label baseline. Default 0.1. */
+  alpha: number;
+  /** Top-k tail rule. Default bucket. */
+  tail: 'bucket' | 'uniform';
+  /** Train on the first N rows only. */
+  limitRows?: number;
+  /** Batches decoded ahead. Default 2. */
+  readAhead: number;
+}
+
+/** A validated experiment config with defaults applied. Frozen. */
+export interface ExperimentConfig {
+  name: string;
+  description?: string;
+  /** Default 1. */
+  seed: number;
+  dataset: DatasetSection;
+  teacher?: TeacherSection;
+  teacherLogits?: TeacherLogitsSection;
+  student?: StudentSection;
+  train?: TrainSection;
+}

@@ -1,0 +1,154 @@
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Table } from 'apache-arrow';
+import { atomicWriteJson } from '../io/atomic-write.ts';
+import { sha256File } from '../io/sha256.ts';
+import { readTableFile } from '../io/table-files.ts';
+import { DataError } from '../errors.ts';
+import { softwareProvenance } from '../provenance.ts';
+import type { Reporter } from '../reporter.ts';
+import { columnTypeName } from './column-type.ts';
+import { DATASET_MANIFEST, fingerprintColumns } from './dataset-manifest.ts';
+import type { DatasetColumn, DatasetFile, DatasetManifest, DatasetSplit } from './dataset-manifest.ts';
+import { RowFingerprint } from './row-fingerprint.ts';
+
+/** How to describe a directory of Parquet/Arrow files as a dataset. */
+export interface IndexOptions {
+  /** Dataset name recorded in the manifest. */
+  name: string;
+  /** Label column, or null for an unlabeled dataset. Default: "label" when such a column exists. */
+  label?: string | null;
+  /** Class count; default max(label) + 1 over all splits. */
+  classes?: number;
+  /** Feature columns; default every column that is not row, label or a slice. */
+  features?: string[];
+  /** Slice columns (e.g. a writer id) for per-slice metrics. Default none. */
+  slices?: string[];
+  /** Logical shape per feature column, e.g. { pixels: [28, 28] }. */
+  shapes?: Record<string, number[]>;
+  /** Free-form provenance recorded as manifest.source. */
+  source?: Record<string, unknown>;
+}
+
+const TABLE_FILE = /\.(parquet|arrow)$/;
+
+/** The split directories and their table files, sorted by name. */
+async function listSplits(dir: string): Promise<Map<string, string[]>> {
+  const splits = new Map<string, string[]>();
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    throw new DataError(`${dir}: cannot list the dataset directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  for (const e of entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).sort((a, b) => a.name.localeCompare(b.name))) {
+    const files = (await readdir(join(dir, e.name))).filter((f) => TABLE_FILE.test(f) && !f.startsWith('.')).sort();
+    if (files.length > 0) splits.set(e.name, files.map((f) => `${e.name}/${f}`));
+  }
+  if (splits.size === 0) throw new DataError(`${dir}: no split folders with .parquet or .arrow files (expected e.g. ${dir}/train/part-00000.parquet)`);
+  return splits;
+}
+
+function describeColumns(table: Table, file: string, opts: IndexOptions): DatasetColumn[] {
+  const names = table.schema.fields.map((f) => f.name);
+  const label = opts.label === undefined ? (names.includes('label') ? 'label' : null) : opts.label;
+  const slices = opts.slices ?? [];
+  const features = opts.features ?? names.filter((n) => n !== 'row' && n !== label && !slices.includes(n));
+  for (const want of ['row', ...(label ? [label] : []), ...features, ...slices]) {
+    if (!names.includes(want)) throw new DataError(`${file}: no column "${want}" (columns: ${names.join(', ')})`);
+  }
+  if (features.length === 0) throw new DataError(`${file}: no feature columns`);
+  const typeOf = (n: string): string => {
+    const t = columnTypeName(table.schema.fields.find((f) => f.name === n)!.type);
+    if (!t) throw new DataError(`${file}: column "${n}" has an unsupported type ${String(table.schema.fields.find((f) => f.name === n)!.type)}`);
+    return t;
+  };
+  if (typeOf('row') !== 'int64') throw new DataError(`${file}: column "row" must be int64, but is ${typeOf('row')}`);
+  const cols: DatasetColumn[] = [{ name: 'row', type: 'int64', role: 'row' }];
+  for (const f of features) {
+    const shape = opts.shapes?.[f];
+    cols.push({ name: f, type: typeOf(f), role: 'feature', ...(shape ? { shape } : {}) });
+  }
+  if (label) {
+    const t = typeOf(label);
+    if (!/^u?int\d+$/.test(t)) throw new DataError(`${file}: label column "${label}" must be an integer type, but is ${t}`);
+    cols.push({ name: label, type: t, role: 'label' });
+  }
+  for (const s of slices) cols.push({ name: s, type: typeOf(s), role: 'slice' });
+  return cols;
+}
+
+/**
+ * Describes a directory of table files as a dataset and writes its manifest.json (atomically, last):
+ * `<dir>/<split>/*.parquet|*.arrow`, files of a split sorted by name and holding consecutive
+ * `row` values from 0. Every file is read: row coverage, column types and label range are checked,
+ * and the per-file and per-split content fingerprints computed.
+ *
+ * @example
+ * await indexDataset('artifacts/data/my-set', { name: 'my-set', label: 'y', shapes: { x: [32, 32, 3] } }, reporter);
+ */
+export async function indexDataset(dir: string, opts: IndexOptions, reporter: Reporter): Promise<DatasetManifest> {
+  const splitFiles = await listSplits(dir);
+  let columns: DatasetColumn[] | undefined;
+  const splits: Record<string, DatasetSplit> = {};
+  const labelMax: { value: number; where: string } = { value: -1, where: '' };
+  for (const [split, files] of splitFiles) {
+    const splitPrint: { fp?: RowFingerprint } = {};
+    const entries: DatasetFile[] = [];
+    const counts: number[] = [];
+    let next = 0;
+    const progress = reporter.progress(`index ${split}`, files.length, 'files');
+    for (const rel of files) {
+      const path = join(dir, rel);
+      const table = await readTableFile(path);
+      const cols = describeColumns(table, rel, opts);
+      if (!columns) columns = cols;
+      else if (JSON.stringify(cols) !== JSON.stringify(columns)) {
+        throw new DataError(`${rel}: columns ${JSON.stringify(cols)} differ from the dataset's ${JSON.stringify(columns)}`);
+      }
+      const rows = table.getChild('row')!.toArray() as BigInt64Array;
+      for (let i = 0; i < rows.length; i++) {
+        if (rows[i] !== BigInt(next + i)) throw new DataError(`${rel}: row ${i} has row index ${rows[i]}, expected ${next + i} (rows must run 0, 1, 2, ... across the files of a split in name order)`);
+      }
+      const labelCol = columns.find((c) => c.role === 'label');
+      if (labelCol) {
+        const labels = table.getChild(labelCol.name)!.toArray() as ArrayLike<number | bigint>;
+        for (let i = 0; i < labels.length; i++) {
+          const v = Number(labels[i]);
+          if (v < 0 || (opts.classes !== undefined && v >= opts.classes)) {
+            throw new DataError(`${rel}: row ${next + i} has label ${v}, outside 0..${(opts.classes ?? 1) - 1}`);
+          }
+          counts[v] = (counts[v] ?? 0) + 1;
+          if (v > labelMax.value) Object.assign(labelMax, { value: v, where: `${rel} row ${next + i}` });
+        }
+      }
+      const fpCols = fingerprintColumns({ columns });
+      splitPrint.fp ??= new RowFingerprint(fpCols);
+      splitPrint.fp.update(table, rel);
+      const filePrint = new RowFingerprint(fpCols);
+      filePrint.update(table, rel);
+      entries.push({ path: rel, rowStart: next, rowEnd: next + table.numRows, bytes: (await stat(path)).size, sha256: await sha256File(path), fingerprint: filePrint.digest() });
+      next += table.numRows;
+      progress.tick(1);
+    }
+    progress.done();
+    splits[split] = { rows: next, fingerprint: splitPrint.fp!.digest(), files: entries, ...(columns!.some((c) => c.role === 'label') ? { labelCounts: counts } : {}) };
+  }
+  const labelCol = columns!.find((c) => c.role === 'label');
+  if (labelCol) {
+    labelCol.classes = opts.classes ?? labelMax.value + 1;
+    for (const s of Object.values(splits)) s.labelCounts = Array.from({ length: labelCol.classes }, (_, i) => s.labelCounts?.[i] ?? 0);
+  }
+  const manifest: DatasetManifest = {
+    formatVersion: 1,
+    kind: 'distill.dataset',
+    name: opts.name,
+    createdAt: new Date().toISOString(),
+    ...(opts.source ? { source: opts.source } : {}),
+    columns: columns!,
+    splits,
+    software: softwareProvenance(),
+  };
+  await atomicWriteJson(join(dir, DATASET_MANIFEST), manifest);
+  return manifest;
+}

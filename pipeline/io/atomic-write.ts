@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, mkdir } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+
+/**
+ * Writes `data` to `path` atomically: a temporary file in the same directory, fsync, rename over
+ * the target, fsync of the directory. A reader sees either the old complete file or the new one,
+ * never a half-written file under the final name; a crash leaves at most a `.tmp-*` file behind.
+ */
+export async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const handle = await open(tmp, 'wx');
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+/** Writes JSON (2-space indent, trailing newline) atomically. */
+export async function atomicWriteJson(path: string, value: unknown): Promise<void> {
+  await atomicWrite(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** fsyncs a directory so that a rename inside it is durable. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+
+/** The project's root directory (where package.json lives). */
+export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The version of an installed package, read from its package.json without importing it; null if absent. */
+export function packageVersion(name: string): string | null {
+  try {
+    const main = require.resolve(name);
+    let dir = dirname(main);
+    for (let i = 0; i < 6; i++) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === name) return pkg.version ?? null;
+      } catch {
+        // keep walking up
+      }
+      dir = dirname(dir);
+    }
+  } catch {
+    // not installed
+  }
+  return null;
+}
+
+/** This project's own version. */
+export function distillVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** The git commit of the project checkout, with `-dirty` when tracked files are modified; null outside git. */
+export function gitCommit(): string | null {
+  try {
+    const opts = { cwd: projectRoot, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], opts).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).toString().trim() !== '';
+    return dirty ? `${head}-dirty` : head;
+  } catch {
+    return null;
+  }
+}
+
+/** What every manifest records about the software that produced it. */
+export interface SoftwareProvenance {
+  distill: string;
+  node: string;
+  platform: string;
+  gitCommit: string | null;
+}
+
+/** Collects {@link SoftwareProvenance} for the running process. */
+export function softwareProvenance(): SoftwareProvenance {
+  return {
+    distill: distillVersion(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    gitCommit: gitCommit(),
+  };
+}
