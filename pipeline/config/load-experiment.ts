@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve as resolvePath } from 'node:path';
+import { dirname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { sha256Bytes } from '../io/sha256.ts';
 import { deepFreeze } from './deep-freeze.ts';
@@ -12,8 +12,10 @@ export interface LoadedExperiment {
   readonly config: Readonly<ExperimentConfig>;
   /** Absolute path of the config file. */
   readonly file: string;
-  /** sha256 of the config file's bytes. */
+  /** sha256 of the config file's bytes (for a chain of `extends`, of the files' sha256s in order). */
   readonly fileSha256: string;
+  /** The files read, the named file first, then what it extends. */
+  readonly files: readonly string[];
   /** The overrides applied, as given (`field.path=value`). */
   readonly overrides: readonly string[];
   /** The workspace root: every path in the config is relative to it and must stay inside it. */
@@ -84,21 +86,8 @@ export async function loadExperiment(
   workspace: string = process.cwd(),
 ): Promise<LoadedExperiment> {
   const abs = resolvePath(workspace, file);
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read the experiment config ${file}: ${(err as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`${file} must hold a JSON object, but got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
-  }
+  const chain: { file: string; sha256: string }[] = [];
+  const raw = await readWithExtends(abs, file, chain);
   const config = raw as Record<string, unknown>;
   for (const o of overrides) applyOverride(config, o);
   const problems = checkAgainstSchema('experiment', config);
@@ -113,10 +102,53 @@ export async function loadExperiment(
   return deepFreeze({
     config: config as unknown as ExperimentConfig,
     file: abs,
-    fileSha256: sha256Bytes(text),
+    fileSha256: chain.length === 1 ? chain[0]!.sha256 : sha256Bytes(chain.map((c) => c.sha256).join('\n')),
+    files: chain.map((c) => c.file),
     overrides: [...overrides],
     workspace,
   });
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Deep merge for `extends`: objects merge key by key; any other value (arrays too) replaces. */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeConfig(b, v) : v;
+  }
+  return out;
+}
+
+/** Reads a config file and, recursively, the file it `extends` (relative to it), merged. */
+async function readWithExtends(abs: string, shown: string, chain: { file: string; sha256: string }[]): Promise<Record<string, unknown>> {
+  if (chain.some((c) => c.file === abs)) {
+    throw new ConfigError(`${shown}: "extends" forms a cycle (${[...chain.map((c) => c.file), abs].join(' -> ')})`);
+  }
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read the experiment config ${shown}: ${(err as Error).message}`);
+  }
+  chain.push({ file: abs, sha256: sha256Bytes(text) });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${shown} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isPlainObject(raw)) {
+    throw new ConfigError(`${shown} must hold a JSON object, but got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  }
+  const { extends: parent, ...own } = raw;
+  if (parent === undefined) return own;
+  if (typeof parent !== 'string') throw new ConfigError(`${shown}: extends must be a path string, but got ${JSON.stringify(parent)}`);
+  const parentAbs = resolvePath(dirname(abs), parent);
+  return mergeConfig(await readWithExtends(parentAbs, parent, chain), own);
 }
 
 /** What a run records about the config that produced it (written as config.resolved.json). */
@@ -124,6 +156,7 @@ export function resolvedConfigRecord(exp: LoadedExperiment): Record<string, unkn
   return {
     source: relative(exp.workspace, exp.file),
     sourceSha256: exp.fileSha256,
+    files: exp.files.map((f) => relative(exp.workspace, f)),
     overrides: exp.overrides,
     config: exp.config,
   };

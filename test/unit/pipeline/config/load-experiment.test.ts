@@ -100,3 +100,30 @@ test('applyOverride parses JSON values and keeps strings otherwise', () => {
   assert.throws(() => applyOverride(target, 'novalue'), /must look like field\.path=value/);
   assert.throws(() => applyOverride(target, 'a.b.c=1'), /b is not an object/);
 });
+
+test('extends: a variant starts from another file; objects merge, arrays and scalars replace', async () => {
+  const dir = await tmpDir();
+  await writeConfig(dir, base);
+  const variant = join(dir, 'hard-label.json');
+  await writeFile(variant, JSON.stringify({ extends: 'experiment.json', name: 'unit-hard', student: { hidden: [8] }, train: { alpha: 1, run: 'runs/hard' } }));
+  const exp = await loadExperiment(variant, ['train.epochs=4'], dir);
+  assert.equal(exp.config.name, 'unit-hard');
+  assert.deepEqual(exp.config.student?.hidden, [8]);
+  assert.equal(exp.config.student?.arch, 'mlp');
+  assert.equal(exp.config.train?.alpha, 1);
+  assert.equal(exp.config.train?.run, 'runs/hard');
+  assert.equal(exp.config.train?.epochs, 4);
+  assert.equal(exp.config.teacherLogits?.store, 'stores/s');
+  assert.equal((exp.config as unknown as Record<string, unknown>).extends, undefined);
+  assert.deepEqual(exp.files, [variant, join(dir, 'experiment.json')]);
+});
+
+test('BAD CALL extends cycles and unknown keys in a parent are reported', async () => {
+  const dir = await tmpDir();
+  await writeFile(join(dir, 'a.json'), JSON.stringify({ extends: 'b.json', name: 'a', dataset: { path: 'd' } }));
+  await writeFile(join(dir, 'b.json'), JSON.stringify({ extends: 'a.json' }));
+  await assert.rejects(loadExperiment(join(dir, 'a.json'), [], dir), { name: 'ConfigError', message: /"extends" forms a cycle/ });
+  await writeFile(join(dir, 'p.json'), JSON.stringify({ name: 'p', dataset: { path: 'd', trainSplt: 'x' } }));
+  await writeFile(join(dir, 'c.json'), JSON.stringify({ extends: 'p.json' }));
+  await assert.rejects(loadExperiment(join(dir, 'c.json'), [], dir), { message: /unknown key "dataset\.trainSplt" \(did you mean "dataset\.trainSplit"\?\)/ });
+});
