@@ -24,7 +24,7 @@ UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: help install demo data teacher-logits train-student evaluate reproduce test typecheck lint test-unit test-integration bench clean
+.PHONY: browser help install demo data teacher-logits train-student evaluate reproduce test typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
@@ -46,6 +46,15 @@ $(INSTALL_STAMP): package.json package-lock.json
 	@touch $@
 
 install: $(INSTALL_STAMP)
+
+# Headless Chromium renders the HTML report in the browser test (Debian's package; needs root or sudo).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing Debian's chromium for the report's browser test"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 $(DATA_DIR)/manifest.json: | $(INSTALL_STAMP)
 	$(DISTILL) data mnist --out $(DATA_DIR) $(ARGS)
@@ -82,7 +91,7 @@ test-integration: $(INSTALL_STAMP)
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(INTEGRATION_TESTS)
 
 # One node:test run over everything, so the closing summary counts every test.
-test: typecheck lint
+test: typecheck lint browser
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 bench: $(INSTALL_STAMP)

@@ -1,5 +1,4 @@
 import { ConfigError } from '../errors.ts';
-import { loadExperiment } from '../config/load-experiment.ts';
 import type { LoadedExperiment } from '../config/load-experiment.ts';
 import type { Reporter } from '../reporter.ts';
 import { ConsoleReporter } from './console-reporter.ts';
@@ -19,6 +18,7 @@ export function commandContext(args: GlobalArgs): CommandContext {
     reporter: new ConsoleReporter(format),
     experiment: async (extra = []) => {
       if (!args.config) throw new ConfigError('this command needs an experiment config: --config artifacts/experiments/<name>/experiment.json');
+      const { loadExperiment } = await import('../config/load-experiment.ts');
       return loadExperiment(args.config, [...(args.set ?? []), ...extra]);
     },
   };

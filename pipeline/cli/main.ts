@@ -8,7 +8,12 @@ import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../errors.ts';
 import { configCommand } from './commands/config-command.ts';
 import { dataCommand } from './commands/data-command.ts';
+import { evaluateCommand } from './commands/evaluate-command.ts';
+import { exportCommand } from './commands/export-command.ts';
+import { inspectCommand } from './commands/inspect-command.ts';
 import { notBuiltCommand } from './commands/not-built-command.ts';
+import { teacherLogitsCommand } from './commands/teacher-logits-command.ts';
+import { trainStudentCommand } from './commands/train-student-command.ts';
 import { globalOptions } from './global-args.ts';
 import type { GlobalArgs } from './global-args.ts';
 import { exitCodeOf, formatError } from './handle-errors.ts';
@@ -24,11 +29,11 @@ const base = yargs(argv)
 const cli = base
   .command(dataCommand)
   .command(configCommand)
-  .command(notBuiltCommand('teacher-logits', 'run the ONNX teacher once over the dataset and store its soft targets as shards', 'issue #3'))
-  .command(notBuiltCommand('inspect <store>', 'summarise a soft-target store: rows, classes, encoding, size, a few decoded rows', 'issue #3'))
-  .command(notBuiltCommand('train-student', 'train the TensorFlow.js student from the shards alone (the teacher is never loaded)', 'issue #4'))
-  .command(notBuiltCommand('evaluate', 'report what the student kept and lost: agreement, calibration, slices, robustness, cascade, speed', 'issue #6'))
-  .command(notBuiltCommand('export', 'export the trained student to ONNX', 'issue #6'))
+  .command(teacherLogitsCommand)
+  .command(inspectCommand)
+  .command(trainStudentCommand)
+  .command(evaluateCommand)
+  .command(exportCommand)
   .command(notBuiltCommand('verify <path>', 'check a store, run or experiment against its manifest (schemas, coverage, sha256)', 'issue #7'))
   .command(notBuiltCommand('reproduce <experiment>', 're-run a recorded experiment from its artifacts and compare', 'issue #7'))
   .command(notBuiltCommand('finalize <store>', 'merge the part manifests of sharded teacher workers into the store manifest', 'issue #8'))

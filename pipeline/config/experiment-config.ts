@@ -73,6 +73,10 @@ export interface StudentSection {
   dropout: number;
   /** cnn conv blocks. Default []. */
   conv: ConvBlock[];
+  /** Dataset feature column the student reads. Default: the dataset's only feature column (an error when there are several). */
+  feature?: string;
+  /** Factor applied to the feature values. Default 1/255 for uint8 features (pixels to [0, 1]), else 1. */
+  inputScale?: number;
 }
 
 /** Student training. */
@@ -99,6 +103,40 @@ export interface TrainSection {
   limitRows?: number;
   /** Batches decoded ahead. Default 2. */
   readAhead: number;
+  /** Shards whose rows are shuffled together (each epoch: shard order permuted, rows permuted within windows of this many shards). Default 2. */
+  shuffleWindow: number;
+  /** Rows per forward pass in the per-epoch evaluation. Default 1000. */
+  evalBatchSize: number;
+}
+
+/** The evaluate stage and the ONNX export (docs/evaluation.md). */
+export interface EvaluateSection {
+  /** Report folder (metrics.json, report.md, report.html). Default `<train.run>/report`. */
+  report?: string;
+  /** Folder of the exported student (model.onnx + card.json). Default `<train.run>/export`. */
+  export?: string;
+  /** Run folder of a hard-label baseline student (train.alpha = 1), reported next to the distilled one. Default none. */
+  baselineRun?: string;
+  /** Corruption kinds of the robustness suite; [] skips it. Default all five. */
+  corruptions: ('gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast')[];
+  /** Severities 1..5 run for each kind. Default [1, 2, 3, 4, 5]. */
+  severities: number[];
+  /** Rows (the first N of the eval split) the corruption suite runs on. Default 2000. */
+  corruptionRows: number;
+  /** Accuracy (0..1) the cascade must reach. Default: the teacher's accuracy minus 0.001. */
+  cascadeTarget?: number;
+  /** Evaluate on the first N rows of the eval split only. Default all. */
+  limitRows?: number;
+  /** Rows per forward pass of teacher and student. Default 256. */
+  batchSize: number;
+  /** ONNX Runtime device of the teacher and the exported student (predictions and timing). Default cpu. */
+  device: string;
+  /** ORT intra-op threads of both sessions, 0 = ORT's choice. Default 1. */
+  intraOpThreads: number;
+  /** Timed batch-1 runs per model (after 20 warm-up runs). Default 200. */
+  latencyRuns: number;
+  /** Timed batches of 256 rows per model (after 2 warm-up batches). Default 20. */
+  throughputBatches: number;
 }
 
 /** A validated experiment config with defaults applied. Frozen. */
@@ -112,4 +150,6 @@ export interface ExperimentConfig {
   teacherLogits?: TeacherLogitsSection;
   student?: StudentSection;
   train?: TrainSection;
+  /** The evaluate stage and the export; absent means every default. */
+  evaluate?: EvaluateSection;
 }

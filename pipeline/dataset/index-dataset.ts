@@ -1,9 +1,10 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { atomicWriteJson } from '../io/atomic-write.ts';
-import { sha256File } from '../io/sha256.ts';
-import { readTableFile } from '../io/table-files.ts';
+import { decodeTable, tableFormatOf } from '../io/table-files.ts';
+import { sha256Bytes } from '../io/sha256.ts';
+import { writeArrowCache } from './read-dataset-file.ts';
 import { DataError } from '../errors.ts';
 import { softwareProvenance } from '../provenance.ts';
 import type { Reporter } from '../reporter.ts';
@@ -100,7 +101,15 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
     const progress = reporter.progress(`index ${split}`, files.length, 'files');
     for (const rel of files) {
       const path = join(dir, rel);
-      const table = await readTableFile(path);
+      let bytes: Buffer;
+      try {
+        bytes = await readFile(path);
+      } catch (err) {
+        throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+      const format = tableFormatOf(path);
+      const table = decodeTable(bytes, format, path);
+      const sha256 = sha256Bytes(bytes);
       const cols = describeColumns(table, rel, opts);
       if (!columns) columns = cols;
       else if (JSON.stringify(cols) !== JSON.stringify(columns)) {
@@ -127,7 +136,8 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
       splitPrint.fp.update(table, rel);
       const filePrint = new RowFingerprint(fpCols);
       filePrint.update(table, rel);
-      entries.push({ path: rel, rowStart: next, rowEnd: next + table.numRows, bytes: (await stat(path)).size, sha256: await sha256File(path), fingerprint: filePrint.digest() });
+      entries.push({ path: rel, rowStart: next, rowEnd: next + table.numRows, bytes: bytes.length, sha256, fingerprint: filePrint.digest() });
+      if (format === 'parquet') await writeArrowCache(dir, { sha256 }, table);
       next += table.numRows;
       progress.tick(1);
     }

@@ -1,7 +1,268 @@
 /**
  * The one module that touches TensorFlow.js. Stages import `tf` from here, never from
  * '@tensorflow/tfjs' directly, so that backend selection lives in one place.
+ *
+ * Backends, fastest first: `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA; an optional
+ * dependency), `@tensorflow/tfjs-node` (libtensorflow on the CPU), `@tensorflow/tfjs-backend-wasm`
+ * (XNNPACK compiled to WebAssembly, SIMD when the runtime has it, single-threaded in Node) and
+ * tfjs's pure-JS `cpu` backend. The libtensorflow packages download a native library in their
+ * install script, so they are usually absent; they are imported dynamically and only when
+ * installed. See docs/training.md.
  */
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { DistillError } from '../errors.ts';
+import { packageVersion } from '../provenance.ts';
 
 export { tf };
+
+// tfjs prints a "looks like you are running TensorFlow.js in Node.js, install tfjs-node" banner
+// through its warn() the first time the cpu backend stores data; PROD silences tfjs's own warnings
+// (it changes nothing else: no kernel, no check). Backend selection reports through the Reporter.
+tf.env().set('PROD', true);
+
+/**
+ * matMul with the transposes done explicitly on the wasm backend: tfjs-backend-wasm 4.22 runs
+ * BatchMatMul through XNNPACK only without transpose flags and falls back to a naive loop with them
+ * (~12x slower here), and backprop through a dense layer asks for exactly those (dX = dY W^T,
+ * dW = X^T dY). Other backends get the flags as before. Measured in docs/benchmarks.md.
+ */
+function gradMatMul(x: tf.Tensor, y: tf.Tensor, transposeX: boolean, transposeY: boolean): tf.Tensor {
+  if (tf.getBackend() !== 'wasm' || (!transposeX && !transposeY)) return tf.matMul(x, y, transposeX, transposeY);
+  const swapLast = (t: tf.Tensor): tf.Tensor => {
+    const r = t.rank;
+    return tf.transpose(t, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
+  };
+  return tf.matMul(transposeX ? swapLast(x) : x, transposeY ? swapLast(y) : y);
+}
+
+// The gradient of BatchMatMul, as tfjs-core defines it (gradients/BatchMatMul_grad.ts), with its
+// transposed products routed through gradMatMul.
+tf.registerGradient({
+  kernelName: 'BatchMatMul',
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy, saved, attrs) => {
+    const [a, b] = saved as [tf.Tensor, tf.Tensor];
+    const dyT = dy as tf.Tensor;
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (!transposeA && !transposeB) return { a: () => gradMatMul(dyT, b, false, true), b: () => gradMatMul(a, dyT, true, false) };
+    if (!transposeA && transposeB) return { a: () => gradMatMul(dyT, b, false, false), b: () => gradMatMul(dyT, a, true, false) };
+    if (transposeA && !transposeB) return { a: () => gradMatMul(b, dyT, false, true), b: () => gradMatMul(a, dyT, false, false) };
+    return { a: () => gradMatMul(b, dyT, true, true), b: () => gradMatMul(dyT, a, true, true) };
+  },
+});
+
+/** What `--backend` / `train.backend` accept. */
+export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** The backends this module can run on (tfjs's registered names). */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** One candidate tried during selection. */
+export interface BackendAttempt {
+  /** The candidate: an npm package, or `cpu`. */
+  candidate: string;
+  ok: boolean;
+  /** Why it was taken or skipped, e.g. "not installed", "initialisation failed: ...". */
+  reason: string;
+}
+
+/** The backend that runs, and how it was chosen (recorded in run manifests). */
+export interface BackendChoice {
+  /** What was asked for. */
+  requested: BackendRequest;
+  /** The tfjs backend that runs. */
+  backend: BackendName;
+  /** The package providing it (`@tensorflow/tfjs` for cpu). */
+  package: string;
+  /** Its version, when known. */
+  version: string | null;
+  /** tensorflow backend from tfjs-node-gpu: gpu; everything else: cpu. */
+  device: 'gpu' | 'cpu';
+  /** wasm: whether the SIMD binary runs; null for other backends. */
+  simd: boolean | null;
+  /** wasm: whether the threaded binary runs (never in Node, see docs/decisions.md); null otherwise. */
+  threads: boolean | null;
+  /** Every candidate tried, in order. */
+  attempts: BackendAttempt[];
+  /** One line for the user: what runs and why. */
+  notice: string;
+}
+
+/**
+ * The boundary between backend selection and the packages it loads, so that the fallback order can
+ * be unit-tested with a fake (no GPU or libtensorflow is needed for the test).
+ */
+export interface BackendLoader {
+  /** True when the package can be resolved (installed), without importing it. */
+  isInstalled(pkg: string): boolean;
+  /** Imports a package (registering its tfjs backend); rejects when it fails to load. */
+  importPackage(pkg: string): Promise<void>;
+  /** Prepares the wasm backend's binaries (paths); resolves SIMD and threads support. */
+  prepareWasm(): Promise<{ simd: boolean; threads: boolean }>;
+  /** Makes a registered tfjs backend current; resolves false (or rejects) when it cannot initialise. */
+  setBackend(name: BackendName): Promise<boolean>;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The package of the wasm backend. */
+export const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
+/** libtensorflow with CUDA. */
+export const NODE_GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
+/** libtensorflow on the CPU. */
+export const NODE_PACKAGE = '@tensorflow/tfjs-node';
+
+/** Runs `fn` with console.log/warn/error captured (tfjs prints backend failures itself). */
+async function capturingConsole<T>(fn: () => Promise<T>): Promise<{ value: T | undefined; error: unknown; lines: string[] }> {
+  const con = globalThis.console;
+  const saved = { log: con.log, warn: con.warn, error: con.error };
+  const lines: string[] = [];
+  const keep = (...args: unknown[]): void => {
+    lines.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+  };
+  con.log = keep;
+  con.warn = keep;
+  con.error = keep;
+  try {
+    return { value: await fn(), error: undefined, lines };
+  } catch (error) {
+    return { value: undefined, error, lines };
+  } finally {
+    con.log = saved.log;
+    con.warn = saved.warn;
+    con.error = saved.error;
+  }
+}
+
+/** The real loader: Node module resolution, dynamic import, tfjs's own backend registry. */
+export const nodeBackendLoader: BackendLoader = {
+  isInstalled(pkg) {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  async importPackage(pkg) {
+    await import(pkg);
+  },
+  async prepareWasm() {
+    const wasm = (await import(WASM_PACKAGE)) as { setWasmPaths(prefix: string): void };
+    // In Node the binaries are read from the package's dist folder (the default looks next to the
+    // calling script). The threaded binary needs a Worker from a blob: URL, which Node refuses, so
+    // tfjs reports no thread support in Node and loads the SIMD (or plain) binary.
+    wasm.setWasmPaths(dirname(require.resolve(WASM_PACKAGE)) + '/');
+    const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+    const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+    return { simd: simd === true, threads: threads === true };
+  },
+  setBackend(name) {
+    return tf.setBackend(name);
+  },
+};
+
+function errorText(err: unknown, lines: string[]): string {
+  const msg = err instanceof Error ? err.message : err === undefined ? '' : String(err);
+  const first = (msg || lines.find((l) => l.trim() !== '' && !/^Initialization of backend/.test(l)) || 'unknown error').split('\n')[0]!;
+  return first.length > 200 ? `${first.slice(0, 200)}...` : first;
+}
+
+/** Tries one libtensorflow package; returns the attempt. */
+async function tryTensorflow(pkg: string, loader: BackendLoader): Promise<BackendAttempt> {
+  if (!loader.isInstalled(pkg)) return { candidate: pkg, ok: false, reason: 'not installed' };
+  const imported = await capturingConsole(() => loader.importPackage(pkg));
+  if (imported.error !== undefined) return { candidate: pkg, ok: false, reason: `does not load: ${errorText(imported.error, imported.lines)}` };
+  const set = await capturingConsole(() => loader.setBackend('tensorflow'));
+  if (set.error !== undefined || set.value !== true) {
+    return { candidate: pkg, ok: false, reason: `initialisation failed: ${errorText(set.error, set.lines)}` };
+  }
+  return { candidate: pkg, ok: true, reason: 'loaded' };
+}
+
+async function tryWasm(loader: BackendLoader): Promise<{ attempt: BackendAttempt; simd: boolean | null; threads: boolean | null }> {
+  if (!loader.isInstalled(WASM_PACKAGE)) return { attempt: { candidate: WASM_PACKAGE, ok: false, reason: 'not installed' }, simd: null, threads: null };
+  const prepared = await capturingConsole(() => loader.prepareWasm());
+  if (prepared.error !== undefined || !prepared.value) {
+    return { attempt: { candidate: WASM_PACKAGE, ok: false, reason: `does not load: ${errorText(prepared.error, prepared.lines)}` }, simd: null, threads: null };
+  }
+  const { simd, threads } = prepared.value;
+  const set = await capturingConsole(() => loader.setBackend('wasm'));
+  if (set.error !== undefined || set.value !== true) {
+    return { attempt: { candidate: WASM_PACKAGE, ok: false, reason: `initialisation failed: ${errorText(set.error, set.lines)}` }, simd, threads };
+  }
+  return { attempt: { candidate: WASM_PACKAGE, ok: true, reason: simd ? 'SIMD binary' : 'plain binary (no SIMD in this runtime)' }, simd, threads };
+}
+
+function summarise(attempts: BackendAttempt[]): string {
+  return attempts
+    .filter((a) => !a.ok)
+    .map((a) => `${a.candidate} ${a.reason}`)
+    .join('; ');
+}
+
+/**
+ * Selects and initialises the tfjs backend.
+ *
+ * - `auto`: `@tensorflow/tfjs-node-gpu` if installed and it loads, then `@tensorflow/tfjs-node`,
+ *   then the wasm backend, then `cpu`;
+ * - `tensorflow`: tfjs-node-gpu, then tfjs-node; an error when neither loads;
+ * - `wasm`: the wasm backend or an error; `cpu`: the pure-JS backend.
+ *
+ * Packages that are not installed are never imported. tfjs's own console output during loading is
+ * captured into the attempts' reasons.
+ *
+ * @param requested - the backend asked for (default `auto`).
+ * @param loader - how packages are found and loaded (tests pass a fake).
+ * @throws DistillError (exit 1) when an explicitly requested backend cannot run.
+ * @example
+ * const choice = await selectBackend('auto');
+ * reporter.info(choice.notice); // "tfjs backend: wasm (SIMD) — @tensorflow/tfjs-node-gpu not installed; ..."
+ */
+export async function selectBackend(requested: BackendRequest = 'auto', loader: BackendLoader = nodeBackendLoader): Promise<BackendChoice> {
+  const attempts: BackendAttempt[] = [];
+  const done = (backend: BackendName, pkg: string, extra: { simd?: boolean | null; threads?: boolean | null } = {}): BackendChoice => {
+    const simd = extra.simd ?? null;
+    const why = attempts.length > 1 ? ` (${summarise(attempts)})` : requested === 'auto' ? '' : ' (as requested)';
+    const what = backend === 'wasm' ? `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` : backend === 'tensorflow' ? `tensorflow via ${pkg}` : 'cpu (pure JavaScript)';
+    return {
+      requested,
+      backend,
+      package: pkg,
+      version: packageVersion(pkg),
+      device: pkg === NODE_GPU_PACKAGE ? 'gpu' : 'cpu',
+      simd,
+      threads: extra.threads ?? null,
+      attempts,
+      notice: `tfjs backend: ${what}, requested ${requested}${why}`,
+    };
+  };
+
+  if (requested === 'auto' || requested === 'tensorflow') {
+    for (const pkg of [NODE_GPU_PACKAGE, NODE_PACKAGE]) {
+      const attempt = await tryTensorflow(pkg, loader);
+      attempts.push(attempt);
+      if (attempt.ok) return done('tensorflow', pkg);
+    }
+    if (requested === 'tensorflow') {
+      throw new DistillError(
+        `--backend tensorflow needs ${NODE_GPU_PACKAGE} or ${NODE_PACKAGE}, and neither runs here: ${summarise(attempts)}. ` +
+          'Their install script downloads libtensorflow (needs internet); use --backend wasm or auto otherwise',
+      );
+    }
+  }
+  if (requested === 'auto' || requested === 'wasm') {
+    const { attempt, simd, threads } = await tryWasm(loader);
+    attempts.push(attempt);
+    if (attempt.ok) return done('wasm', WASM_PACKAGE, { simd, threads });
+    if (requested === 'wasm') throw new DistillError(`--backend wasm cannot run: ${attempt.reason}`);
+  }
+  const set = await capturingConsole(() => loader.setBackend('cpu'));
+  if (set.error !== undefined || set.value !== true) {
+    throw new DistillError(`the tfjs cpu backend failed to initialise: ${errorText(set.error, set.lines)}`);
+  }
+  attempts.push({ candidate: 'cpu', ok: true, reason: 'pure JavaScript' });
+  return done('cpu', '@tensorflow/tfjs');
+}

@@ -45,9 +45,9 @@ test('distill config prints the resolved config with overrides and defaults', as
 });
 
 test('a stage that is not built yet says so and exits 1', async () => {
-  const r = await runCli(['evaluate']);
+  const r = await runCli(['finalize', 'some-store']);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /the "evaluate" stage is not built yet \(tracked in issue #6\); nothing was run/);
+  assert.match(r.stderr, /the "finalize" stage is not built yet \(tracked in issue #8\); nothing was run/);
 });
 
 test('an internal error is one line without --verbose and a stack with it', async () => {

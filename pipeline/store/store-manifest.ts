@@ -1,0 +1,120 @@
+/**
+ * The manifest of a soft-target store (`<store>/manifest.json`, schemas/store-manifest.schema.json):
+ * everything needed to decide later whether a cache still matches its dataset and teacher, and to
+ * reproduce it. Written last and atomically by the teacher-logits stage; `status` is always
+ * `"complete"` in a written manifest (an interrupted run leaves no manifest, only shards and their
+ * part records).
+ */
+import type { TeacherLogitsSection } from '../config/experiment-config.ts';
+import type { SoftwareProvenance } from '../provenance.ts';
+import type { TeacherCard } from '../teacher/teacher-card.ts';
+import type { StoreEncoding } from './soft-target-store.ts';
+
+/** The manifest file name inside a store directory. */
+export const STORE_MANIFEST = 'manifest.json';
+
+/** The `kind` tag of a store manifest. */
+export const STORE_KIND = 'distill.soft-targets';
+
+/** One shard as recorded in the manifest. */
+export interface StoreShardRecord {
+  /** Shard index i within the split: it holds the rows [i*shardRows, min((i+1)*shardRows, rows)). */
+  index: number;
+  /** Path relative to the store directory, e.g. `train/part-00000.parquet`. */
+  path: string;
+  /** First global row of the split (inclusive). */
+  rowStart: number;
+  /** Last global row (exclusive). */
+  rowEnd: number;
+  /** File size in bytes. */
+  bytes: number;
+  /** sha256 (hex) of the file. */
+  sha256: string;
+  /** Row fingerprint (pipeline/dataset/row-fingerprint.ts) of the dataset rows [rowStart, rowEnd) the teacher read. */
+  datasetFingerprint: string;
+  /** Number of NaN/Inf values the teacher produced for these rows (before the nonFinite policy). */
+  nonFinite: number;
+  /** Global row indices with at least one NaN/Inf output (zeroed under the `zero` policy). */
+  nonFiniteRows: number[];
+}
+
+/** Throughput of one split or of the whole run. */
+export interface StoreTiming {
+  /** Wall-clock seconds spent in this run (skipped, resumed shards cost ~0). */
+  seconds: number;
+  /** Rows computed in this run (excludes shards skipped on resume). */
+  rowsComputed: number;
+  /** rowsComputed / seconds. */
+  rowsPerSecond: number;
+}
+
+/** One captured split. */
+export interface StoreSplit {
+  /** Rows of the split (= the dataset split's rows). */
+  rows: number;
+  shards: StoreShardRecord[];
+  /** Sum of the shards' nonFinite. */
+  nonFinite: number;
+  timing: StoreTiming;
+}
+
+/** How the teacher was run. */
+export interface StoreRuntime {
+  /** onnxruntime-node version. */
+  onnxruntime: string;
+  /** The execution provider that actually ran: `cpu` or `cuda:<id>`. */
+  executionProvider: string;
+  /** The device asked for: auto | cpu | cuda[:id]. */
+  requestedDevice: string;
+  /** ORT intra-op threads (0 = ORT's choice). */
+  intraOpThreads: number;
+  /** ORT graph optimisation level. */
+  graphOptimization: string;
+  /** Rows per session.run call. */
+  batchSize: number;
+}
+
+/** The teacher a store was captured from. */
+export interface StoreTeacher {
+  /** sha256 (hex) of the ONNX file; equals card.sha256. */
+  sha256: string;
+  /** Teacher directory, relative to the workspace when inside it. */
+  path: string;
+  /** The teacher card as loaded (card.json). */
+  card: TeacherCard;
+  /** sha256 of card.json's bytes. */
+  cardSha256: string;
+}
+
+/** The dataset a store was captured from. */
+export interface StoreDataset {
+  name: string;
+  /** Dataset directory, relative to the workspace when inside it. */
+  path: string;
+  /** The captured splits: rows and content fingerprint (from the dataset manifest, checked on read). */
+  splits: Record<string, { rows: number; fingerprint: string }>;
+}
+
+/** manifest.json of a soft-target store. */
+export interface StoreManifest {
+  formatVersion: 1;
+  kind: typeof STORE_KIND;
+  status: 'complete';
+  createdAt: string;
+  teacher: StoreTeacher;
+  dataset: StoreDataset;
+  encoding: StoreEncoding;
+  /** Shard file format. */
+  format: 'parquet' | 'arrow';
+  /** Rows per shard S. */
+  shardRows: number;
+  runtime: StoreRuntime;
+  software: SoftwareProvenance;
+  /** The resolved teacherLogits section of the experiment config that produced the store. */
+  config: TeacherLogitsSection;
+  /** The non-finite policy applied. */
+  nonFinitePolicy: 'error' | 'zero';
+  splits: Record<string, StoreSplit>;
+  /** Totals over the splits. */
+  timing: StoreTiming;
+}

@@ -1,0 +1,93 @@
+/**
+ * The teacher card (`card.json` next to the ONNX file; schemas/teacher-card.schema.json,
+ * docs/teacher-card.md) and its loader.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkAgainstSchema } from '../config/validate-schema.ts';
+import { DataError } from '../errors.ts';
+import { sha256Bytes } from '../io/sha256.ts';
+
+/** The card file name inside a teacher directory. */
+export const TEACHER_CARD = 'card.json';
+
+/** Element types a model input can have. */
+export type InputDtype = 'float32' | 'float64' | 'uint8' | 'int8' | 'int32' | 'int64';
+
+/** One model input fed from a dataset column. */
+export interface InputBinding {
+  /** Model input name. */
+  name: string;
+  /** Dataset feature column. */
+  column: string;
+  /** Element type of the model input. */
+  dtype: InputDtype;
+  /** Dims, "batch" first for the batch dim, e.g. ["batch", 1, 28, 28]. */
+  shape: (number | 'batch')[];
+  /** Informative layout, e.g. NCHW. */
+  layout?: string;
+  /** input = value * scale + offset. Default scale 1, offset 0 (float inputs only). */
+  preprocess?: { scale?: number; offset?: number };
+}
+
+/** What the read output holds. probs are stored as log(p), log_probs and logits as is. */
+export type OutputKind = 'logits' | 'probs' | 'log_probs';
+
+/** card.json of a teacher. */
+export interface TeacherCard {
+  formatVersion: 1;
+  name: string;
+  description?: string;
+  /** ONNX file name in the teacher directory. */
+  model: string;
+  /** sha256 (hex) of the ONNX file. */
+  sha256: string;
+  inputs: InputBinding[];
+  output: { name: string; kind: OutputKind };
+  classes: { count: number; names?: string[] };
+}
+
+/** A card read from disk, with its own hash. */
+export interface LoadedCard {
+  card: TeacherCard;
+  /** Absolute or as-given path of card.json. */
+  path: string;
+  /** sha256 of card.json's bytes. */
+  sha256: string;
+}
+
+/** Reads and validates `<dir>/card.json`; any problem is a DataError naming the file and field. */
+export async function readTeacherCard(dir: string): Promise<LoadedCard> {
+  const path = join(dir, TEACHER_CARD);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DataError(code === 'ENOENT' ? `${path} does not exist: a teacher directory needs a card.json (see docs/teacher-card.md)` : `${path}: cannot read (${code ?? (err as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new DataError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const problems = checkAgainstSchema('teacher-card', value);
+  const card = value as TeacherCard;
+  if (problems.length === 0) {
+    card.inputs.forEach((b, i) => {
+      const batch = b.shape.filter((d) => d === 'batch').length;
+      if (batch !== 1 || b.shape[0] !== 'batch') problems.push({ field: `inputs[${i}].shape`, message: `inputs[${i}].shape must have "batch" exactly once, first, but got ${JSON.stringify(b.shape)}` });
+      if (!b.dtype.startsWith('float') && b.preprocess && ((b.preprocess.scale ?? 1) !== 1 || (b.preprocess.offset ?? 0) !== 0)) {
+        problems.push({ field: `inputs[${i}].preprocess`, message: `inputs[${i}].preprocess scales an integer input (${b.dtype}); scale/offset apply to float inputs only` });
+      }
+    });
+    if (card.classes.names && card.classes.names.length !== card.classes.count) {
+      problems.push({ field: 'classes.names', message: `classes.names has ${card.classes.names.length} names, but classes.count is ${card.classes.count}` });
+    }
+  }
+  if (problems.length > 0) {
+    throw new DataError(`${path} is not a valid teacher card:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`);
+  }
+  return { card, path, sha256: sha256Bytes(text) };
+}

@@ -1,0 +1,58 @@
+import type { EngineSession } from '../../pipeline/engines/onnxruntime.ts';
+import { DataError } from '../../pipeline/errors.ts';
+import type { NumericArray } from '../../pipeline/io/column-values.ts';
+import type { TeacherCard } from '../../pipeline/teacher/teacher-card.ts';
+import { runOnnxModel } from '../evaluate/run-onnx-model.ts';
+
+/** Default tolerance of the export check: max |ORT - tfjs| over every output value. */
+export const EXPORT_TOLERANCE = 1e-4;
+
+/** Result of {@link checkExportParity}. */
+export interface ExportParity {
+  rows: number;
+  /** Max |ONNX Runtime - tfjs| over every row and class. */
+  maxAbsDiff: number;
+  tolerance: number;
+  /** Row and class of the largest difference. */
+  worst: { row: number; class: number };
+}
+
+/**
+ * Runs the exported model with ONNX Runtime on the rows tfjs already predicted and compares every
+ * output value. Compares what each model outputs (logits, or probabilities for a softmax head).
+ * @throws DataError when the largest difference exceeds `tolerance` (default 1e-4).
+ */
+export async function checkExportParity(
+  session: EngineSession,
+  card: TeacherCard,
+  columns: ReadonlyMap<string, NumericArray>,
+  rows: number,
+  tfjsOutputs: Float32Array,
+  opts: { tolerance?: number; batchSize?: number; where: string },
+): Promise<ExportParity> {
+  const tolerance = opts.tolerance ?? EXPORT_TOLERANCE;
+  // Compare raw outputs: a card of kind probs would be converted to log p by runOnnxModel.
+  const raw: TeacherCard = { ...card, output: { ...card.output, kind: 'logits' } };
+  const ort = await runOnnxModel(session, raw, columns, rows, opts.batchSize ?? 256);
+  if (ort.length !== tfjsOutputs.length) throw new DataError(`${opts.where}: ONNX Runtime gave ${ort.length} values, tfjs ${tfjsOutputs.length}`);
+  let maxAbsDiff = 0;
+  let at = 0;
+  for (let i = 0; i < ort.length; i++) {
+    const d = Math.abs(ort[i]! - tfjsOutputs[i]!);
+    if (Number.isNaN(d)) {
+      maxAbsDiff = NaN;
+      at = i;
+      break;
+    }
+    if (d > maxAbsDiff) {
+      maxAbsDiff = d;
+      at = i;
+    }
+  }
+  const classes = card.classes.count;
+  const result = { rows, maxAbsDiff, tolerance, worst: { row: Math.floor(at / classes), class: at % classes } };
+  if (!(maxAbsDiff <= tolerance)) {
+    throw new DataError(`${opts.where}: the ONNX export differs from tfjs by ${maxAbsDiff} (row ${result.worst.row}, class ${result.worst.class}), more than the tolerance ${tolerance}; the export is wrong, do not ship it`);
+  }
+  return result;
+}

@@ -1,0 +1,155 @@
+import { join } from 'node:path';
+import { DataType } from 'apache-arrow';
+import type { Data, Table, Vector } from 'apache-arrow';
+import type { DatasetColumn, DatasetFile, DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
+import { getSplit } from '../../pipeline/dataset/dataset-manifest.ts';
+import { DataError } from '../../pipeline/errors.ts';
+import { readDatasetFile } from '../../pipeline/dataset/read-dataset-file.ts';
+import type { ShardTargets, StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
+import type { ChunkedSplit, FeatureValues, LoadedChunk, RowRange } from './chunked-split.ts';
+
+/** What the student stage needs of an opened soft-target store (pipeline/store/open-store.ts's OpenedStore has it). */
+export interface TargetStoreView {
+  encoding: StoreEncoding;
+  shards(split: string): ReadonlyArray<{ index: number; rowStart: number; rowEnd: number }>;
+  readShard(split: string, index: number): Promise<ShardTargets>;
+}
+
+/** Which dataset split to stream, and how. */
+export interface DatasetSplitSourceOptions {
+  /** Dataset directory. */
+  dir: string;
+  manifest: DatasetManifest;
+  split: string;
+  /** Feature column (a numeric scalar or fixed_size_list column). */
+  feature: DatasetColumn;
+  /** Label column. */
+  label: DatasetColumn;
+  /** The store to join, or null (hard-label baseline). */
+  store: TargetStoreView | null;
+  /** Use only the first N rows. Default all. */
+  limitRows?: number;
+  /** Decoded files (and shards) kept for reuse. Default 2. */
+  cacheSize?: number;
+}
+
+/** A tiny LRU of promises, so a file read by two neighbouring chunks is decoded once. */
+class PromiseCache<T> {
+  private readonly map = new Map<string, Promise<T>>();
+  constructor(private readonly size: number) {}
+  get(key: string, make: () => Promise<T>): Promise<T> {
+    let p = this.map.get(key);
+    if (p) {
+      this.map.delete(key);
+    } else {
+      p = make();
+      p.catch(() => this.map.delete(key));
+    }
+    this.map.set(key, p);
+    while (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
+    return p;
+  }
+}
+
+/** The values of a numeric or fixed_size_list column as one typed array (no copy for one chunk). */
+function columnValues(vec: Vector, width: number, name: string): FeatureValues {
+  const parts = vec.data.map((d: Data) => {
+    const values = (DataType.isFixedSizeList(d.type) ? d.children[0]!.values : d.values) as FeatureValues;
+    if (!ArrayBuffer.isView(values) || values instanceof BigInt64Array || values instanceof BigUint64Array) {
+      throw new DataError(`${name}: column of type ${String(d.type)} cannot be a student input or label (need 8-32 bit integers or floats)`);
+    }
+    return values.subarray(0, d.length * width);
+  });
+  if (parts.length === 1) return parts[0]!;
+  const Ctor = parts[0]!.constructor as new (n: number) => FeatureValues;
+  const out = new Ctor(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+interface DecodedFile {
+  rowStart: number;
+  features: FeatureValues;
+  labels: Int32Array;
+}
+
+/** Values per row of a feature column, from its manifest type. */
+export function featureSizeOf(column: DatasetColumn): number {
+  const m = /^fixed_size_list<[a-z0-9]+>\[(\d+)\]$/.exec(column.type);
+  return m ? Number(m[1]) : 1;
+}
+
+function sliceTargets(t: ShardTargets, range: RowRange, enc: StoreEncoding): ShardTargets {
+  const a = range.rowStart - t.rowStart;
+  const b = range.rowEnd - t.rowStart;
+  const base = { split: t.split, index: t.index, rowStart: range.rowStart, rowEnd: range.rowEnd };
+  if (enc.mode === 'dense') return { ...base, logits: t.logits!.subarray(a * enc.classes, b * enc.classes) };
+  const k = enc.k!;
+  return { ...base, topkIndex: t.topkIndex!.subarray(a * k, b * k), topkLogit: t.topkLogit!.subarray(a * k, b * k), tailLogSumExp: t.tailLogSumExp!.subarray(a, b) };
+}
+
+/**
+ * A dataset split (plus, when given, the store's shards of the same split) as a {@link ChunkedSplit}.
+ * Chunk boundaries are the union of the dataset files' and the store shards' boundaries, so each
+ * chunk lies inside one file and one shard; a chunk load reads (or reuses, LRU of `cacheSize`) that
+ * file and that shard and slices them.
+ */
+export function datasetSplitSource(opts: DatasetSplitSourceOptions): ChunkedSplit {
+  const { dir, manifest, split, feature, label, store } = opts;
+  const s = getSplit(manifest, split, dir);
+  const limit = Math.min(opts.limitRows ?? s.rows, s.rows);
+  const featureSize = featureSizeOf(feature);
+  const cuts = new Set<number>([0, limit]);
+  for (const f of s.files) if (f.rowStart < limit) cuts.add(f.rowStart);
+  const shards = store ? store.shards(split) : [];
+  for (const sh of shards) if (sh.rowStart < limit) cuts.add(sh.rowStart);
+  const sorted = [...cuts].sort((a, b) => a - b);
+  const chunks: RowRange[] = [];
+  for (let i = 0; i + 1 < sorted.length; i++) chunks.push({ rowStart: sorted[i]!, rowEnd: sorted[i + 1]! });
+  const cacheSize = opts.cacheSize ?? 2;
+  const files = new PromiseCache<DecodedFile>(cacheSize);
+  const shardCache = new PromiseCache<ShardTargets>(cacheSize);
+
+  const readFile = async (file: DatasetFile): Promise<DecodedFile> => {
+    const full = join(dir, file.path);
+    const table: Table = await readDatasetFile(dir, file);
+    const fv = table.getChild(feature.name);
+    const lv = table.getChild(label.name);
+    if (!fv) throw new DataError(`${full}: has no feature column "${feature.name}"`);
+    if (!lv) throw new DataError(`${full}: has no label column "${label.name}"`);
+    const lab = columnValues(lv, 1, `${full} ${label.name}`);
+    return { rowStart: file.rowStart, features: columnValues(fv, featureSize, `${full} ${feature.name}`), labels: lab instanceof Int32Array ? lab : Int32Array.from(lab) };
+  };
+
+  return {
+    split,
+    featureSize,
+    encoding: store ? store.encoding : null,
+    chunks,
+    async load(i: number): Promise<LoadedChunk> {
+      const range = chunks[i];
+      if (!range) throw new RangeError(`chunk ${i} is outside 0..${chunks.length - 1}`);
+      const file = s.files.find((f) => f.rowStart <= range.rowStart && range.rowEnd <= f.rowEnd);
+      if (!file) throw new DataError(`${dir}: no file of split "${split}" holds rows ${range.rowStart}..${range.rowEnd - 1}`);
+      const shard = store ? shards.find((sh) => sh.rowStart <= range.rowStart && range.rowEnd <= sh.rowEnd) : undefined;
+      if (store && !shard) throw new DataError(`the store has no shard of split "${split}" holding rows ${range.rowStart}..${range.rowEnd - 1}`);
+      const [data, targets] = await Promise.all([
+        files.get(file.path, () => readFile(file)),
+        shard ? shardCache.get(String(shard.index), () => store!.readShard(split, shard.index)) : Promise.resolve(null),
+      ]);
+      const a = range.rowStart - data.rowStart;
+      const b = range.rowEnd - data.rowStart;
+      return {
+        rowStart: range.rowStart,
+        rowEnd: range.rowEnd,
+        features: data.features.subarray(a * featureSize, b * featureSize),
+        labels: data.labels.subarray(a, b),
+        targets: targets ? sliceTargets(targets, range, store!.encoding) : null,
+      };
+    },
+  };
+}

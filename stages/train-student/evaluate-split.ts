@@ -1,0 +1,102 @@
+import { tf } from '../../pipeline/engines/tfjs.ts';
+import type { StudentModel } from './build-student.ts';
+import type { ChunkedSplit } from './chunked-split.ts';
+import { batchTensors, disposeBatch } from './batch-tensors.ts';
+import { agreementAndKl, lossComponents } from './distillation-loss.ts';
+import type { DistillationLossOptions, TopKTail } from './distillation-loss.ts';
+import { sequentialPlan } from './epoch-plan.ts';
+import { readAhead } from './read-ahead.ts';
+import { streamBatches } from './stream-batches.ts';
+
+/** Per-epoch evaluation of the student on one split. */
+export interface SplitMetrics {
+  split: string;
+  rows: number;
+  /** Share of rows whose argmax equals the label. */
+  accuracy: number;
+  /** Mean hard-label cross-entropy (T = 1). */
+  ce: number;
+  /** Top-1 agreement with the teacher; null without cached targets for the split. */
+  agreement: number | null;
+  /** Mean KL(teacher || student) at `klTemperature` (1 for dense targets); null without targets. */
+  kl: number | null;
+  klTemperature: number | null;
+  /** Mean KL(p_t^T || p_s^T) at the training temperature T (the distillation term without its weight); null without targets. */
+  klAtT: number | null;
+  /** The training objective on this split: alpha * ce + (1 - alpha) * T^2 * klAtT (ce alone when alpha = 1 or no targets). */
+  loss: number;
+}
+
+/** Options of {@link evaluateSplit}. */
+export interface EvaluateOptions {
+  batchSize: number;
+  scale: number;
+  readAhead: number;
+  loss: DistillationLossOptions;
+  tail: TopKTail;
+}
+
+/**
+ * Streams a split in order (no dropout) and measures accuracy, cross-entropy, teacher agreement and
+ * KL (from the split's cached targets when it has them) and the loss components. Sums are taken per
+ * batch on the device and read once per batch.
+ */
+export async function evaluateSplit(student: StudentModel, split: ChunkedSplit, opts: EvaluateOptions): Promise<SplitMetrics> {
+  const plan = sequentialPlan(split.chunks.map((c) => c.rowEnd - c.rowStart));
+  let rows = 0;
+  let correct = 0;
+  let ce = 0;
+  let agree = 0;
+  let kl = 0;
+  let klAtT = 0;
+  let klTemperature: number | null = null;
+  let hasTargets = false;
+  for await (const hb of readAhead(streamBatches(split, plan, { batchSize: opts.batchSize, scale: opts.scale }), opts.readAhead)) {
+    const bt = batchTensors(hb, split.featureSize, split.encoding, opts.tail);
+    try {
+      const logits = student.apply(bt.x);
+      const sums = tf.tidy(() => {
+        const acc = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), bt.labels), 'float32'));
+        // A top-k store allows KL only at its capture temperature (the hard-label baseline may train at another T).
+        const t = bt.targets;
+        const klAtTOk = t !== null && (t.kind === 'dense' || t.captureTemperature === opts.loss.temperature);
+        const comps = lossComponents(logits, bt.labels, klAtTOk ? t : null, { ...opts.loss, alpha: klAtTOk ? opts.loss.alpha : 1 });
+        const out = [acc, comps.ce];
+        if (t) {
+          const a = agreementAndKl(logits, t);
+          klTemperature = a.klTemperature;
+          out.push(a.agreement, a.kl, comps.kl ?? tf.scalar(NaN));
+        }
+        return tf.stack(out);
+      });
+      const v = await sums.data();
+      tf.dispose([logits, sums]);
+      const n = hb.size;
+      rows += n;
+      correct += v[0]!;
+      ce += v[1]! * n;
+      if (bt.targets) {
+        hasTargets = true;
+        agree += v[2]! * n;
+        kl += v[3]! * n;
+        klAtT += v[4]! * n;
+      }
+    } finally {
+      disposeBatch(bt);
+    }
+  }
+  const d = Math.max(rows, 1);
+  const { alpha, temperature } = opts.loss;
+  const meanKlAtT = hasTargets && Number.isFinite(klAtT) ? klAtT / d : null;
+  return {
+    split: split.split,
+    rows,
+    accuracy: correct / d,
+    ce: ce / d,
+    agreement: hasTargets ? agree / d : null,
+    kl: hasTargets ? kl / d : null,
+    klTemperature,
+    klAtT: meanKlAtT,
+    loss: meanKlAtT === null || alpha === 1 ? ce / d : alpha * (ce / d) + (1 - alpha) * temperature * temperature * meanKlAtT,
+  };
+}

@@ -1,0 +1,143 @@
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
+import { resolveInWorkspace } from '../../pipeline/config/load-experiment.ts';
+import type { DatasetColumn, DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
+import { columnsWithRole, getSplit, readDatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
+import { verifyDatasetFiles } from '../../pipeline/dataset/verify-dataset.ts';
+import { ConfigError, DataError, IntegrityError } from '../../pipeline/errors.ts';
+import { sha256File } from '../../pipeline/io/sha256.ts';
+import type { Reporter } from '../../pipeline/reporter.ts';
+import { openStore, verifyStore } from '../../pipeline/store/open-store.ts';
+import type { OpenedStore } from '../../pipeline/store/open-store.ts';
+import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
+import { featureSizeOf } from './dataset-split-source.ts';
+
+/** Everything the training loop reads, checked against each other. */
+export interface TrainingInputs {
+  datasetDir: string;
+  dataset: DatasetManifest;
+  feature: DatasetColumn;
+  label: DatasetColumn;
+  /** Logical shape of one example's feature (manifest `shape`, else [size]). */
+  featureShape: number[];
+  /** Factor applied to the feature values. */
+  scale: number;
+  /** Classes C (the store's encoding.classes when there is a store, else the label's class count). */
+  classes: number;
+  /** The verified store, or null (hard-label baseline without a store). */
+  store: OpenedStore | null;
+  /** sha256 of the store's manifest.json; null without a store. */
+  storeManifestSha256: string | null;
+  /** Whether the eval split has cached targets (agreement and KL are measured then). */
+  evalHasTargets: boolean;
+}
+
+/** The label's class count: the manifest's `classes`, else the label histogram's length. */
+function labelClasses(manifest: DatasetManifest, label: DatasetColumn): number | null {
+  if (label.classes !== undefined) return label.classes;
+  const counts = Object.values(manifest.splits).map((s) => s.labelCounts?.length ?? 0);
+  return counts.length > 0 ? Math.max(...counts) : null;
+}
+
+function pickFeature(manifest: DatasetManifest, dir: string, wanted: string | undefined): DatasetColumn {
+  const features = columnsWithRole(manifest, 'feature');
+  if (wanted !== undefined) {
+    const f = features.find((c) => c.name === wanted);
+    if (!f) throw new ConfigError(`student.feature is ${JSON.stringify(wanted)}, but the dataset ${dir} has the feature columns: ${features.map((c) => c.name).join(', ') || '(none)'}`);
+    return f;
+  }
+  if (features.length !== 1) {
+    throw new ConfigError(`the dataset ${dir} has ${features.length} feature columns (${features.map((c) => c.name).join(', ')}); set student.feature to one of them`);
+  }
+  return features[0]!;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Reads and cross-checks the inputs of a student run before the first step: the dataset manifest and
+ * its files' sha256 (train and eval splits); the store (when alpha < 1, or when one exists for the
+ * metrics): its shards' sha256 against its manifest, its per-split dataset fingerprints and rows
+ * against the dataset in hand (and per-shard fingerprints where a shard and a dataset file cover the
+ * same rows), its class count against the dataset's labels, and the top-k temperature rule. Any
+ * mismatch throws an error naming both values. Never touches the teacher.
+ */
+export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): Promise<TrainingInputs> {
+  const cfg = exp.config;
+  const train = cfg.train!;
+  const student = cfg.student!;
+  const datasetDir = resolveInWorkspace(exp.workspace, 'dataset.path', cfg.dataset.path);
+  const dataset = await readDatasetManifest(datasetDir);
+  const splits = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit])];
+  for (const s of splits) getSplit(dataset, s, `${datasetDir} (dataset.${s === cfg.dataset.trainSplit ? 'trainSplit' : 'evalSplit'})`);
+  const feature = pickFeature(dataset, datasetDir, student.feature);
+  const labels = columnsWithRole(dataset, 'label');
+  if (labels.length === 0) throw new DataError(`the dataset ${datasetDir} has no label column; the student stage needs hard labels (accuracy, the alpha * CE term)`);
+  const label = labels[0]!;
+  await verifyDatasetFiles(datasetDir, dataset, splits);
+
+  const elem = /^fixed_size_list<([a-z0-9]+)>/.exec(feature.type)?.[1] ?? feature.type;
+  const scale = student.inputScale ?? (elem === 'uint8' ? 1 / 255 : 1);
+  const featureShape = feature.shape ?? [featureSizeOf(feature)];
+  const datasetClasses = labelClasses(dataset, label);
+
+  let store: OpenedStore | null = null;
+  let storeManifestSha256: string | null = null;
+  const storeDir = cfg.teacherLogits ? resolveInWorkspace(exp.workspace, 'teacherLogits.store', cfg.teacherLogits.store) : null;
+  if (train.alpha < 1) {
+    if (!storeDir) throw new ConfigError(`train.alpha is ${train.alpha}: distillation needs a soft-target store, but the config has no teacherLogits section (alpha = 1 trains the hard-label baseline without one)`);
+    store = await openStore(storeDir);
+  } else if (storeDir && (await exists(join(storeDir, STORE_MANIFEST)))) {
+    store = await openStore(storeDir);
+    reporter.info(`alpha = 1 (hard-label baseline): the store ${storeDir} is read only for teacher agreement on the eval split`);
+  }
+
+  let evalHasTargets = false;
+  if (store) {
+    const storeSplits = store.splits();
+    const used = train.alpha < 1 ? [cfg.dataset.trainSplit] : [];
+    if (train.alpha < 1 && !storeSplits.includes(cfg.dataset.trainSplit)) {
+      throw new DataError(`the store ${store.dir} has no split "${cfg.dataset.trainSplit}" (dataset.trainSplit); it has: ${storeSplits.join(', ')}`);
+    }
+    if (storeSplits.includes(cfg.dataset.evalSplit)) {
+      evalHasTargets = true;
+      if (!used.includes(cfg.dataset.evalSplit)) used.push(cfg.dataset.evalSplit);
+    } else {
+      reporter.warn(`the store ${store.dir} has no "${cfg.dataset.evalSplit}" split: teacher agreement and KL are not measured`);
+    }
+    await verifyStore(store, used);
+    for (const s of used) {
+      const inStore = store.manifest.dataset.splits[s];
+      const inData = dataset.splits[s]!;
+      if (!inStore) throw new DataError(`${join(store.dir, STORE_MANIFEST)}: dataset.splits has no "${s}"`);
+      if (inStore.fingerprint !== inData.fingerprint || inStore.rows !== inData.rows) {
+        throw new IntegrityError(
+          `the store ${store.dir} was captured from split "${s}" with fingerprint ${inStore.fingerprint} (${inStore.rows} rows), ` +
+            `but the dataset ${datasetDir} has fingerprint ${inData.fingerprint} (${inData.rows} rows); re-run teacher-logits for this dataset`,
+        );
+      }
+      for (const shard of store.shards(s)) {
+        const file = inData.files.find((f) => f.rowStart === shard.rowStart && f.rowEnd === shard.rowEnd);
+        if (file && file.fingerprint !== shard.datasetFingerprint) {
+          throw new IntegrityError(`store shard ${shard.path} was captured from rows ${shard.rowStart}..${shard.rowEnd - 1} with fingerprint ${shard.datasetFingerprint}, but ${join(datasetDir, file.path)} has ${file.fingerprint}`);
+        }
+      }
+    }
+    if (datasetClasses !== null && store.encoding.classes !== datasetClasses) {
+      throw new DataError(`class count mismatch: the store ${store.dir} has ${store.encoding.classes} classes (encoding.classes), the dataset ${datasetDir} label "${label.name}" has ${datasetClasses}`);
+    }
+    if (train.alpha < 1 && store.encoding.mode === 'topk' && (store.encoding.temperature ?? 1) !== train.temperature) {
+      throw new ConfigError(`train.temperature is ${train.temperature}, but the top-k store ${store.dir} was captured at temperature ${store.encoding.temperature ?? 1}; a top-k store fixes T (set train.temperature=${store.encoding.temperature ?? 1})`);
+    }
+    storeManifestSha256 = await sha256File(join(store.dir, STORE_MANIFEST));
+  }
+  const classes = store ? store.encoding.classes : datasetClasses;
+  if (classes === null || classes < 2) throw new DataError(`the dataset ${datasetDir} label "${label.name}" has ${classes ?? 'no'} classes; a student needs at least 2`);
+  return { datasetDir, dataset, feature, label, featureShape, scale, classes, store, storeManifestSha256, evalHasTargets };
+}

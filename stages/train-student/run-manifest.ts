@@ -1,0 +1,62 @@
+import type { BackendChoice } from '../../pipeline/engines/tfjs.ts';
+import type { SoftwareProvenance } from '../../pipeline/provenance.ts';
+import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
+import type { EpochRecord } from './checkpoint.ts';
+import type { SplitMetrics } from './evaluate-split.ts';
+
+/** The run manifest's file name inside a run folder. */
+export const RUN_MANIFEST = 'run-manifest.json';
+
+/** One line of metrics.jsonl: an epoch's training loss and evaluation. */
+export interface EpochMetrics {
+  epoch: number;
+  /** Mean of the training objective over the epoch's steps. */
+  trainLoss: number;
+  /** Training examples seen this epoch. */
+  examples: number;
+  trainSeconds: number;
+  examplesPerSecond: number;
+  eval: SplitMetrics;
+}
+
+/** run-manifest.json of a student run (schemas/run-manifest.schema.json). */
+export interface RunManifest {
+  formatVersion: 1;
+  kind: 'distill.student-run';
+  status: 'complete';
+  experiment: string;
+  createdAt: string;
+  finishedAt: string;
+  /** The config: source file, its sha256, overrides, and the sha256 of config.resolved.json's config. */
+  config: { source: string; sourceSha256: string; overrides: string[]; resolvedSha256: string };
+  inputs: {
+    dataset: { name: string; path: string; splits: Record<string, { rows: number; fingerprint: string }> };
+    /** null for a hard-label baseline run without a store. */
+    store: { path: string; manifestSha256: string; teacherSha256: string; encoding: StoreEncoding; splits: Record<string, { rows: number; fingerprint: string }> } | null;
+  };
+  /** How the tfjs backend was chosen (attempts in order). */
+  backend: Omit<BackendChoice, 'notice'>;
+  /** Master seed; init, shuffle and dropout seeds derive from it (stages/train-student/seeded-random.ts). */
+  seeds: { master: number; derivation: string };
+  student: { arch: string; inputShape: number[]; classes: number; params: number; forwardMacsPerExample: number; feature: string; inputScale: number };
+  training: {
+    epochs: number;
+    rowsPerEpoch: number;
+    batchSize: number;
+    optimizer: string;
+    learningRate: number;
+    temperature: number;
+    alpha: number;
+    tail: string;
+    shuffleWindow: number;
+    readAhead: number;
+    steps: number;
+    /** Epoch the run resumed after (its checkpoint), or null for an uninterrupted run. */
+    resumedFrom: number | null;
+  };
+  epochs: EpochRecord[];
+  /** The last epoch's metrics. */
+  final: EpochMetrics;
+  outputs: { model: string; weights: string; weightsSha256: string; metrics: string; config: string; checkpoints: string };
+  software: SoftwareProvenance & { tfjs: string | null; backendPackage: string; backendVersion: string | null };
+}

@@ -1,0 +1,135 @@
+import { DataError } from '../../pipeline/errors.ts';
+import type { ChunkedSplit, LoadedChunk } from './chunked-split.ts';
+import type { EpochPlan } from './epoch-plan.ts';
+import type { HostBatch } from './host-batch.ts';
+
+/** How batches are cut. */
+export interface StreamOptions {
+  /** Rows per batch; the last batch of the plan may be shorter. */
+  batchSize: number;
+  /** Factor applied to every feature value (e.g. 1/255). */
+  scale: number;
+}
+
+/** What a stream did, for tests and benchmarks (memory bound, loads). */
+export interface StreamStats {
+  /** Chunk loads started. */
+  chunksLoaded: number;
+  /** Most chunks the stream held at once (the current window plus the one being prefetched). */
+  maxResidentChunks: number;
+}
+
+/** A fresh {@link StreamStats}. */
+export function newStreamStats(): StreamStats {
+  return { chunksLoaded: 0, maxResidentChunks: 0 };
+}
+
+interface BatchBuilder {
+  batch: HostBatch;
+  fill: number;
+}
+
+function newBatch(size: number, split: ChunkedSplit): BatchBuilder {
+  const enc = split.encoding;
+  const batch: HostBatch = { size, x: new Float32Array(size * split.featureSize), labels: new Int32Array(size), rows: new Int32Array(size) };
+  if (enc?.mode === 'dense') batch.logits = new Float32Array(size * enc.classes);
+  if (enc?.mode === 'topk') {
+    batch.topkIndex = new Int32Array(size * enc.k!);
+    batch.topkLogit = new Float32Array(size * enc.k!);
+    batch.tailLogSumExp = new Float32Array(size);
+  }
+  return { batch, fill: 0 };
+}
+
+function copyRow(b: BatchBuilder, chunk: LoadedChunk, r: number, split: ChunkedSplit, scale: number): void {
+  const f = split.featureSize;
+  const i = b.fill++;
+  const { batch } = b;
+  const src = chunk.features;
+  const xo = i * f;
+  const so = r * f;
+  if (scale === 1) for (let j = 0; j < f; j++) batch.x[xo + j] = src[so + j]!;
+  else for (let j = 0; j < f; j++) batch.x[xo + j] = src[so + j]! * scale;
+  batch.labels[i] = chunk.labels[r]!;
+  batch.rows[i] = chunk.rowStart + r;
+  const t = chunk.targets;
+  const enc = split.encoding;
+  if (!enc) return;
+  if (!t) throw new DataError(`${split.split}: rows ${chunk.rowStart}..${chunk.rowEnd - 1} have no soft targets`);
+  if (enc.mode === 'dense') {
+    const c = enc.classes;
+    batch.logits!.set(t.logits!.subarray(r * c, (r + 1) * c), i * c);
+  } else {
+    const k = enc.k!;
+    batch.topkIndex!.set(t.topkIndex!.subarray(r * k, (r + 1) * k), i * k);
+    batch.topkLogit!.set(t.topkLogit!.subarray(r * k, (r + 1) * k), i * k);
+    batch.tailLogSumExp![i] = t.tailLogSumExp![r]!;
+  }
+}
+
+/** Trims a partly filled batch to its rows. */
+function finish(b: BatchBuilder, split: ChunkedSplit): HostBatch {
+  const n = b.fill;
+  const { batch } = b;
+  if (n === batch.size) return batch;
+  const enc = split.encoding;
+  const k = enc?.k ?? 0;
+  return {
+    size: n,
+    x: batch.x.subarray(0, n * split.featureSize),
+    labels: batch.labels.subarray(0, n),
+    rows: batch.rows.subarray(0, n),
+    ...(batch.logits ? { logits: batch.logits.subarray(0, n * enc!.classes) } : {}),
+    ...(batch.topkIndex ? { topkIndex: batch.topkIndex.subarray(0, n * k), topkLogit: batch.topkLogit!.subarray(0, n * k), tailLogSumExp: batch.tailLogSumExp!.subarray(0, n) } : {}),
+  };
+}
+
+/**
+ * Streams the batches of one epoch plan: window by window, the window's chunks are loaded (the next
+ * window's load starts while the current one is cut into batches), its rows are visited in the
+ * plan's order and copied into batches of `batchSize` rows (features scaled to float32, labels and
+ * soft targets alongside). At most two windows of chunks are held at once. Batches run across window
+ * boundaries; only the plan's last batch may be short.
+ *
+ * @param split - the chunked split to read.
+ * @param plan - the order (see epochPlan / sequentialPlan).
+ * @param opts - batch size and feature scale.
+ * @param stats - optional counters, updated as the stream runs.
+ */
+export async function* streamBatches(split: ChunkedSplit, plan: EpochPlan, opts: StreamOptions, stats: StreamStats = newStreamStats()): AsyncGenerator<HostBatch> {
+  if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`train.batchSize must be a positive integer, got ${opts.batchSize}`);
+  const load = (w: number): Promise<LoadedChunk[]> => {
+    const chunks = plan.windows[w]!.chunks;
+    stats.chunksLoaded += chunks.length;
+    return Promise.all(chunks.map((c) => split.load(c)));
+  };
+  let next: Promise<LoadedChunk[]> | null = plan.windows.length > 0 ? load(0) : null;
+  let b = newBatch(opts.batchSize, split);
+  for (let w = 0; w < plan.windows.length; w++) {
+    const chunks = await next!;
+    next = w + 1 < plan.windows.length ? load(w + 1) : null;
+    // Keep a handled rejection on the prefetch so an error surfaces when it is awaited, not as unhandled.
+    next?.catch(() => {});
+    const resident = chunks.length + (next ? plan.windows[w + 1]!.chunks.length : 0);
+    stats.maxResidentChunks = Math.max(stats.maxResidentChunks, resident);
+    const starts: number[] = [];
+    let total = 0;
+    for (const c of chunks) {
+      starts.push(total);
+      total += c.rowEnd - c.rowStart;
+    }
+    const order = plan.windows[w]!.order;
+    if (order.length !== total) throw new RangeError(`epoch plan window ${w} orders ${order.length} rows but its chunks hold ${total}`);
+    for (let i = 0; i < order.length; i++) {
+      const idx = order[i]!;
+      let j = chunks.length - 1;
+      while (starts[j]! > idx) j--;
+      copyRow(b, chunks[j]!, idx - starts[j]!, split, opts.scale);
+      if (b.fill === opts.batchSize) {
+        yield b.batch;
+        b = newBatch(opts.batchSize, split);
+      }
+    }
+  }
+  if (b.fill > 0) yield finish(b, split);
+}
