@@ -114,14 +114,13 @@ def build_model() -> nn.Module:
     return nn.Sequential(
         Normalize(MNIST_MEAN, MNIST_STD),
         # MaxPool before ReLU is the same function as ReLU before MaxPool (ReLU is monotonic) and runs
-        # the ReLU on 4x fewer values; it measured ~20% faster per training step on 2 cores.
-        # BatchNorm sits right after each conv, so the exporter folds it into the conv weights (eval mode).
-        nn.Conv2d(1, 32, 3, padding=1, bias=False), nn.BatchNorm2d(32), nn.MaxPool2d(2), nn.ReLU(),   # 32x14x14
-        nn.Conv2d(32, 64, 3, padding=1, bias=False), nn.BatchNorm2d(64), nn.MaxPool2d(2), nn.ReLU(),  # 64x7x7
+        # the ReLU on 4x fewer values (a few to ~20% faster per training step on 2 cores).
+        nn.Conv2d(1, 32, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),   # 32 x 14 x 14
+        nn.Conv2d(32, 64, 3, padding=1), nn.MaxPool2d(2), nn.ReLU(),  # 64 x 7 x 7
         nn.Dropout(0.25),
         nn.Flatten(),
         nn.Linear(64 * 7 * 7, 128), nn.ReLU(),
-        nn.Dropout(0.3),
+        nn.Dropout(0.5),
         nn.Linear(128, 10),
     )
 
