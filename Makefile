@@ -24,7 +24,7 @@ UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test typecheck lint test-unit test-integration bench clean
+.PHONY: browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
@@ -37,6 +37,7 @@ help:
 	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (~15 min on 2 cores)"
 	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
 	@echo "  test                 typecheck, lint, unit and integration tests"
+	@echo "  test-faults          crash (kill -9 + resume) and fuzz tests with many trials (FAULT_TRIALS, FUZZ_RUNS)"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
 	@echo "  clean                remove generated data, stores and runs"
 	@echo "Options: EXP=<experiment> ARGS='<extra distill options>' CUDA=1"
@@ -79,7 +80,7 @@ reference: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
 evaluate: $(INSTALL_STAMP)
 	$(DISTILL) evaluate --config $(CONFIG) $(ARGS)
 
-reproduce: $(INSTALL_STAMP)
+reproduce: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
 	$(DISTILL) reproduce $(EXP_DIR) $(ARGS)
 
 demo: $(INSTALL_STAMP)
@@ -110,6 +111,13 @@ test-integration: $(INSTALL_STAMP)
 # One node:test run over everything, so the closing summary counts every test.
 test: typecheck lint browser
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+# Crash (kill -9 at seeded random points, then resume) and fuzz tests with more trials than `make
+# test` runs; the figures in docs/reliability.md come from this target.
+FAULT_TRIALS ?= 20
+FUZZ_RUNS ?= 2000
+test-faults: $(INSTALL_STAMP)
+	FAULT_TRIALS=$(FAULT_TRIALS) FUZZ_RUNS=$(FUZZ_RUNS) node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/crash-resume.test.ts test/unit/pipeline/fuzz-readers.test.ts
 
 bench: $(INSTALL_STAMP)
 	@set -e; for b in $(BENCHES); do echo "== $$b"; node --import tsx $$b; done

@@ -31,6 +31,13 @@ export class DataError extends DistillError {}
 /** A stored artifact no longer matches its recorded checksum or fingerprint (exit 1). */
 export class IntegrityError extends DistillError {}
 
+/**
+ * An output could not be written (disk full, no permission, read-only filesystem) (exit 1). Thrown by
+ * pipeline/io/atomic-write.ts, whose temporary file is removed first: nothing is left under the
+ * final name, and a file already there is unchanged.
+ */
+export class WriteError extends DistillError {}
+
 /** Another process holds the lock on an output directory (exit 1). */
 export class LockError extends DistillError {}
 

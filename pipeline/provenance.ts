@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,6 +54,12 @@ export interface SoftwareProvenance {
   node: string;
   platform: string;
   gitCommit: string | null;
+  /**
+   * The CPU model (first core as the OS reports it) and the core count, e.g. "AMD EPYC 7B13 x2":
+   * float kernels may pick other code paths on another CPU, so `distill reproduce` expects
+   * byte-identical outputs only on the same one. Absent in manifests written before it was recorded.
+   */
+  cpu?: string;
 }
 
 /** Collects {@link SoftwareProvenance} for the running process. */
@@ -62,5 +69,6 @@ export function softwareProvenance(): SoftwareProvenance {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     gitCommit: gitCommit(),
+    cpu: `${cpus()[0]?.model.trim() ?? 'unknown'} x${cpus().length}`,
   };
 }

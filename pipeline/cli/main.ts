@@ -10,11 +10,13 @@ import { configCommand } from './commands/config-command.ts';
 import { dataCommand } from './commands/data-command.ts';
 import { evaluateCommand } from './commands/evaluate-command.ts';
 import { exportCommand } from './commands/export-command.ts';
+import { finalizeCommand } from './commands/finalize-command.ts';
 import { inspectCommand } from './commands/inspect-command.ts';
-import { notBuiltCommand } from './commands/not-built-command.ts';
 import { referenceCommand } from './commands/reference-command.ts';
+import { reproduceCommand } from './commands/reproduce-command.ts';
 import { teacherLogitsCommand } from './commands/teacher-logits-command.ts';
 import { trainStudentCommand } from './commands/train-student-command.ts';
+import { verifyCommand } from './commands/verify-command.ts';
 import { globalOptions } from './global-args.ts';
 import type { GlobalArgs } from './global-args.ts';
 import { exitCodeOf, formatError } from './handle-errors.ts';
@@ -36,9 +38,9 @@ const cli = base
   .command(evaluateCommand)
   .command(exportCommand)
   .command(referenceCommand)
-  .command(notBuiltCommand('verify <path>', 'check a store, run or experiment against its manifest (schemas, coverage, sha256)', 'issue #7'))
-  .command(notBuiltCommand('reproduce <experiment>', 're-run a recorded experiment from its artifacts and compare', 'issue #7'))
-  .command(notBuiltCommand('finalize <store>', 'merge the part manifests of sharded teacher workers into the store manifest', 'issue #8'))
+  .command(verifyCommand)
+  .command(reproduceCommand)
+  .command(finalizeCommand)
   .demandCommand(1, 'choose a command (see --help)')
   .strict()
   .recommendCommands()

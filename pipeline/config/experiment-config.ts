@@ -51,6 +51,21 @@ export interface TeacherLogitsSection {
   graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
   /** NaN/Inf policy. Default error. */
   nonFinite: 'error' | 'zero';
+  /**
+   * Sharded workers (docs/scale-out.md). Default: absent, which is a single writer unless
+   * `--num-shards`/`--shard-index` or the launching engine's environment say otherwise.
+   */
+  workers?: WorkersSection;
+}
+
+/** `teacherLogits.workers`: this process as one of N workers of a sharded teacher-logits run. */
+export interface WorkersSection {
+  /** Number of workers N (>= 1). Default: `--num-shards`, else the environment (DISTILL_NUM_SHARDS, the Slurm array size). */
+  count?: number;
+  /** This worker's index, 0..N-1. Default: `--shard-index`, else the environment (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID). */
+  index?: number;
+  /** Which launching engine's environment to read: auto (either), none, kubernetes, slurm. Default auto. */
+  environment: 'auto' | 'none' | 'kubernetes' | 'slurm';
 }
 
 /** One conv block of a cnn student. */

@@ -34,6 +34,9 @@ function getField(obj: unknown, path: string): unknown {
   return cur;
 }
 
+/** Keys that would reach an object's prototype instead of a field. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
+
 /**
  * Applies one `a.b.c=value` override in place. The value is parsed as JSON when it parses
  * (numbers, booleans, arrays, objects), otherwise taken as a string.
@@ -42,6 +45,8 @@ export function applyOverride(target: Record<string, unknown>, override: string)
   const eq = override.indexOf('=');
   if (eq <= 0) throw new ConfigError(`override "${override}" must look like field.path=value (e.g. train.epochs=3)`);
   const path = override.slice(0, eq).split('.');
+  const bad = path.find((k) => k === '' || FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) throw new ConfigError(`override "${override}": ${JSON.stringify(bad)} is not a config field name`);
   const raw = override.slice(eq + 1);
   let value: unknown;
   try {
@@ -117,8 +122,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeConfig(b, v) : v;
+    const b = Object.hasOwn(out, k) ? out[k] : undefined;
+    // defineProperty: a "__proto__" key from JSON stays a plain (unknown, refused) key, never a prototype.
+    Object.defineProperty(out, k, { value: isPlainObject(b) && isPlainObject(v) ? mergeConfig(b, v) : v, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkAgainstSchema } from '../config/validate-schema.ts';
 import { DataError } from '../errors.ts';
+import { readJsonFileOrThrow } from '../io/read-json.ts';
 import type { SoftwareProvenance } from '../provenance.ts';
 
 /** The manifest file name inside a dataset directory. */
@@ -57,23 +57,10 @@ export interface DatasetManifest {
 /** Reads and validates a dataset manifest; any problem is a DataError naming the file and field. */
 export async function readDatasetManifest(dir: string): Promise<DatasetManifest> {
   const path = join(dir, DATASET_MANIFEST);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(
-      code === 'ENOENT'
-        ? `${path} does not exist: ${dir} is not a dataset (run \`distill data mnist\`, or \`distill data index\` for your own Parquet files)`
-        : `${path}: cannot read (${code ?? (err as Error).message})`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  const { value } = await readJsonFileOrThrow(
+    path,
+    `${dir} is not a dataset (run \`distill data mnist\`, or \`distill data index\` for your own Parquet files)`,
+  );
   const problems = checkAgainstSchema('dataset-manifest', value);
   if (problems.length > 0) {
     throw new DataError(`${path} is not a valid dataset manifest:\n${problems.map((p) => `  - ${p.message}`).join('\n')}`);

@@ -1,31 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
+import { WriteError } from '../errors.ts';
+
+/** The WriteError for a failed write of `path`: names the file and the system's reason. */
+function writeError(path: string, err: unknown): WriteError {
+  const e = err as NodeJS.ErrnoException;
+  const reason = e.code === 'ENOSPC' ? 'ENOSPC: no space left on device' : (e.code ?? e.message);
+  return new WriteError(`${path}: cannot write (${reason}); nothing was written under this name and an existing file is unchanged`, { cause: err });
+}
 
 /**
  * Writes `data` to `path` atomically: a temporary file in the same directory, fsync, rename over
  * the target, fsync of the directory. A reader sees either the old complete file or the new one,
  * never a half-written file under the final name; a crash leaves at most a `.tmp-*` file behind.
+ * A failure (a full disk: ENOSPC) removes the temporary file and throws a WriteError naming `path`.
  */
 export async function atomicWrite(path: string, data: Uint8Array | string): Promise<void> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const handle = await open(tmp, 'wx');
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
+    await mkdir(dir, { recursive: true });
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw err;
+    throw writeError(path, err);
   }
   await fsyncDir(dir);
 }

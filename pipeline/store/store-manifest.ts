@@ -95,6 +95,35 @@ export interface StoreDataset {
   splits: Record<string, { rows: number; fingerprint: string }>;
 }
 
+/** One worker's part of a store assembled by `distill finalize` (docs/scale-out.md). */
+export interface StoreWorkerPart {
+  /** Worker index i. */
+  index: number;
+  /** Its part manifest, relative to the store: `parts/worker-<i>-of-<N>.json`. */
+  path: string;
+  /** Host name of the process that wrote the part manifest. */
+  host: string;
+  /** Where the worker's index came from: flags, config, kubernetes or slurm. */
+  source: string;
+  /** How this worker ran the teacher. */
+  runtime: StoreRuntime;
+  software: SoftwareProvenance;
+  startedAt: string;
+  finishedAt: string;
+  /** The worker's own run (rows it computed, its seconds). */
+  timing: StoreTiming;
+  /** Shards the worker owns. */
+  shards: number;
+}
+
+/** How a store written by sharded workers was assembled; absent in a single-writer store. */
+export interface StoreWorkers {
+  /** Number of workers N. */
+  count: number;
+  /** One entry per worker, by index. */
+  parts: StoreWorkerPart[];
+}
+
 /** manifest.json of a soft-target store. */
 export interface StoreManifest {
   formatVersion: 1;
@@ -115,6 +144,11 @@ export interface StoreManifest {
   /** The non-finite policy applied. */
   nonFinitePolicy: 'error' | 'zero';
   splits: Record<string, StoreSplit>;
-  /** Totals over the splits. */
+  /**
+   * Totals over the splits. In a store assembled by `distill finalize`: rows computed by all workers,
+   * seconds of the slowest worker.
+   */
   timing: StoreTiming;
+  /** Present only in a store assembled from sharded workers by `distill finalize`. */
+  workers?: StoreWorkers;
 }

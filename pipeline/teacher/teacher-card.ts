@@ -2,7 +2,7 @@
  * The teacher card (`card.json` next to the ONNX file; schemas/teacher-card.schema.json,
  * docs/teacher-card.md) and its loader.
  */
-import { readFile } from 'node:fs/promises';
+import { readJsonFileOrThrow } from '../io/read-json.ts';
 import { join } from 'node:path';
 import { checkAgainstSchema } from '../config/validate-schema.ts';
 import { DataError } from '../errors.ts';
@@ -59,19 +59,7 @@ export interface LoadedCard {
 /** Reads and validates `<dir>/card.json`; any problem is a DataError naming the file and field. */
 export async function readTeacherCard(dir: string): Promise<LoadedCard> {
   const path = join(dir, TEACHER_CARD);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(code === 'ENOENT' ? `${path} does not exist: a teacher directory needs a card.json (see docs/teacher-card.md)` : `${path}: cannot read (${code ?? (err as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  const { value, text } = await readJsonFileOrThrow(path, 'a teacher directory needs a card.json (see docs/teacher-card.md)');
   const problems = checkAgainstSchema('teacher-card', value);
   const card = value as TeacherCard;
   if (problems.length === 0) {

@@ -6,8 +6,9 @@ import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
  * shards (for a deterministic teacher), so a shard whose part record carries the current key and whose
  * sha256 matches may be reused on resume; a store with another key is refused unless --force.
  * (The nonFinite policy is not part of it: a shard without NaN/Inf is the same under both, and a
- * reused shard with NaN/Inf rows is refused under `error`. Batch size, device and threads are not part of it: shards do not depend on them where ORT is
- * deterministic; the runtime is recorded in each part record and the manifest.)
+ * reused shard with NaN/Inf rows is refused under `error`. Batch size, device and threads are not part
+ * of it: shards do not depend on them where ORT is deterministic; the runtime is recorded in each part
+ * record and the manifest. The graph optimisation level is: it changes the bytes.)
  */
 export interface CaptureKey {
   teacherSha256: string;
@@ -20,10 +21,16 @@ export interface CaptureKey {
   encoding: StoreEncoding;
   format: 'parquet' | 'arrow';
   shardRows: number;
+  /**
+   * ORT graph optimisation level: measured on the demo teacher, `all` writes different bytes from
+   * `disabled`/`basic`/`extended` (fused kernels sum in another order), so shards of two levels must
+   * not be mixed by a resume. Batch size and thread count did not change the bytes (docs/reliability.md).
+   */
+  graphOptimization: string;
 }
 
-/** The key of one split of an existing manifest. */
-export function keyOfManifest(m: StoreManifest, split: string): CaptureKey | null {
+/** The key of one split of an existing manifest (or of a worker's part manifest, which has the same fields). */
+export function keyOfManifest(m: Pick<StoreManifest, 'teacher' | 'dataset' | 'encoding' | 'format' | 'shardRows' | 'runtime'>, split: string): CaptureKey | null {
   const s = m.dataset.splits[split];
   if (!s) return null;
   return {
@@ -36,17 +43,21 @@ export function keyOfManifest(m: StoreManifest, split: string): CaptureKey | nul
     encoding: m.encoding,
     format: m.format,
     shardRows: m.shardRows,
+    graphOptimization: m.runtime.graphOptimization,
   };
 }
 
 const canon = (v: unknown): string =>
   JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
 
-/** The fields that differ, as "field: stored X, now Y" lines (empty when the keys are equal). */
-export function diffCaptureKeys(stored: CaptureKey, now: CaptureKey): string[] {
+/**
+ * The fields that differ, as "field: stored X, now Y" lines (empty when the keys are equal). `labels`
+ * name the two sides. Default ['stored', 'now'].
+ */
+export function diffCaptureKeys(stored: CaptureKey, now: CaptureKey, labels: readonly [string, string] = ['stored', 'now']): string[] {
   const diffs: string[] = [];
   for (const field of Object.keys(now) as (keyof CaptureKey)[]) {
-    if (canon(stored[field]) !== canon(now[field])) diffs.push(`${field}: stored ${canon(stored[field])}, now ${canon(now[field])}`);
+    if (canon(stored[field]) !== canon(now[field])) diffs.push(`${field}: ${labels[0]} ${canon(stored[field])}, ${labels[1]} ${canon(now[field])}`);
   }
   return diffs;
 }

@@ -102,8 +102,12 @@ export async function writeCheckpoint(
 }
 
 function unpack(data: Buffer, entries: readonly ArrayEntry[], where: string): SavedArray[] {
+  if (!Array.isArray(entries)) throw new DataError(`${where}: the array list is ${JSON.stringify(entries)}, expected an array of {name, shape, dtype, offset, length}`);
   return entries.map((e) => {
-    const bytes = e.length * 4;
+    const bytes = e?.length * 4;
+    if (!Number.isSafeInteger(e?.offset) || !Number.isSafeInteger(bytes) || e.offset < 0 || bytes < 0 || (e.dtype !== 'float32' && e.dtype !== 'int32')) {
+      throw new DataError(`${where}: array entry ${JSON.stringify(e)} is not {name, shape, dtype: float32|int32, offset >= 0, length >= 0}`);
+    }
     if (e.offset + bytes > data.byteLength) throw new DataError(`${where}: array ${e.name} runs past the end of the data file`);
     const copy = new Uint8Array(bytes);
     copy.set(data.subarray(e.offset, e.offset + bytes));
@@ -127,9 +131,20 @@ export async function readLatestCheckpoint(runDir: string): Promise<Checkpoint |
   const latest = names.filter((n) => /^epoch-\d+\.json$/.test(n)).sort().pop();
   if (!latest) return null;
   const where = join(dir, latest);
-  const meta = JSON.parse(await readFile(where, 'utf8')) as CheckpointMeta;
-  if (meta.kind !== 'distill.student-checkpoint') throw new DataError(`${where}: kind is ${JSON.stringify(meta.kind)}, expected "distill.student-checkpoint"`);
-  const data = await readFile(join(dir, meta.data.file));
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(await readFile(where, 'utf8')) as CheckpointMeta;
+  } catch (err) {
+    throw new DataError(`${where} is not valid JSON (${(err as Error).message}); remove the checkpoint or re-run with --force`);
+  }
+  if (meta?.kind !== 'distill.student-checkpoint') throw new DataError(`${where}: kind is ${JSON.stringify(meta?.kind)}, expected "distill.student-checkpoint"`);
+  if (typeof meta.data?.file !== 'string' || !/^epoch-\d+\.bin$/.test(meta.data.file)) throw new DataError(`${where}: data.file is ${JSON.stringify(meta.data?.file)}, expected "epoch-NNNN.bin"`);
+  let data: Buffer;
+  try {
+    data = await readFile(join(dir, meta.data.file));
+  } catch (err) {
+    throw new DataError(`${join(dir, meta.data.file)}: cannot read the checkpoint data (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   const sha = sha256Bytes(data);
   if (sha !== meta.data.sha256) throw new DataError(`${join(dir, meta.data.file)}: sha256 is ${sha}, the checkpoint ${latest} says ${meta.data.sha256}; remove the checkpoint or re-run with --force`);
   return { meta, weights: unpack(data, meta.weights, where), optimizer: unpack(data, meta.optimizer, where) };

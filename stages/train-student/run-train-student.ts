@@ -16,18 +16,18 @@ import { buildStudent } from './build-student.ts';
 import type { StudentModel } from './build-student.ts';
 import { CHECKPOINT_DIR, readLatestCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import type { EpochRecord } from './checkpoint.ts';
+import { openBatchWorker } from './batch-worker-client.ts';
+import type { BatchWorker } from './batch-worker-client.ts';
 import { datasetSplitSource } from './dataset-split-source.ts';
 import { epochPlan } from './epoch-plan.ts';
 import { evaluateSplit } from './evaluate-split.ts';
 import { createOptimizer, restoreOptimizerState, saveOptimizerState } from './optimizer-state.ts';
 import type { SavedArray } from './optimizer-state.ts';
 import { prepareInputs } from './prepare-inputs.ts';
-import { readAhead } from './read-ahead.ts';
 import { RUN_MANIFEST } from './run-manifest.ts';
 import type { EpochMetrics, RunManifest } from './run-manifest.ts';
 import { deriveSeed } from './seeded-random.ts';
 import { saveTfjsModel } from './save-model.ts';
-import { streamBatches } from './stream-batches.ts';
 import { trainStep } from './train-step.ts';
 
 /** Options of {@link runTrainStudent}. */
@@ -103,6 +103,7 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
   const lock = await lockDir(runDir, 'train-student');
   let student: StudentModel | null = null;
   let optimizer: tf.Optimizer | null = null;
+  let batchWorker: BatchWorker | null = null;
   try {
     const manifestPath = join(runDir, RUN_MANIFEST);
     const finished = await exists(manifestPath);
@@ -116,6 +117,18 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
     }
 
     const inputs = await prepareInputs(exp, reporter);
+    const trainSourceOptions = {
+      dir: inputs.datasetDir,
+      manifest: inputs.dataset,
+      split: cfg.dataset.trainSplit,
+      feature: inputs.feature,
+      label: inputs.label,
+      store: train.alpha < 1 ? inputs.store : null,
+      ...(train.limitRows !== undefined ? { limitRows: train.limitRows } : {}),
+    };
+    // Training batches are read and cut in a worker thread (started now, so its start-up overlaps
+    // backend selection): the backends train on this thread, and the second core is otherwise idle.
+    batchWorker = openBatchWorker(trainSourceOptions);
     const backend = await selectBackend(opts.backend ?? train.backend, opts.backendLoader);
     reporter.info(backend.notice, { backend: backend.backend, package: backend.package, simd: backend.simd, attempts: backend.attempts });
     await atomicWriteJson(join(runDir, OUTPUTS.config), resolvedConfigRecord(exp));
@@ -154,15 +167,7 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
       }
     }
 
-    const trainSource = datasetSplitSource({
-      dir: inputs.datasetDir,
-      manifest: inputs.dataset,
-      split: cfg.dataset.trainSplit,
-      feature: inputs.feature,
-      label: inputs.label,
-      store: train.alpha < 1 ? inputs.store : null,
-      ...(train.limitRows !== undefined ? { limitRows: train.limitRows } : {}),
-    });
+    const trainSource = datasetSplitSource(trainSourceOptions);
     const evalSource = datasetSplitSource({
       dir: inputs.datasetDir,
       manifest: inputs.dataset,
@@ -186,7 +191,7 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
       let lossSum: tf.Scalar = tf.scalar(0);
       let stepInEpoch = 0;
       let examples = 0;
-      for await (const hb of readAhead(streamBatches(trainSource, plan, { batchSize: train.batchSize, scale: inputs.scale }), train.readAhead)) {
+      for await (const hb of batchWorker.batches(plan, { batchSize: train.batchSize, scale: inputs.scale }, train.readAhead)) {
         const bt = batchTensors(hb, trainSource.featureSize, trainSource.encoding, train.tail);
         try {
           const cost = trainStep(student, optimizer, bt, loss, deriveSeed(cfg.seed, 'dropout', epoch, stepInEpoch));
@@ -280,6 +285,7 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
     });
     return manifest;
   } finally {
+    await batchWorker?.close();
     student?.model.dispose();
     optimizer?.dispose();
     await lock.release();

@@ -15,6 +15,9 @@ interface TeacherLogitsArgs extends GlobalArgs {
   threads?: number;
   nonFinite?: 'error' | 'zero';
   splits?: string[];
+  numShards?: number;
+  shardIndex?: number;
+  workerEnv?: 'auto' | 'none' | 'kubernetes' | 'slurm';
 }
 
 /** Command-line flags and the teacherLogits config fields they override (`--set` works too). */
@@ -61,23 +64,39 @@ export const teacherLogitsCommand: CommandModule<GlobalArgs, TeacherLogitsArgs> 
       .option('threads', { type: 'number', describe: 'ONNX Runtime intra-op threads, 0 = ORT default (teacherLogits.intraOpThreads)' })
       .option('non-finite', { choices: ['error', 'zero'] as const, describe: 'NaN/Inf policy (teacherLogits.nonFinite)' })
       .option('splits', { type: 'string', array: true, describe: 'splits to capture (teacherLogits.splits)' })
+      .option('num-shards', { type: 'number', describe: 'number of workers N of a sharded run (teacherLogits.workers.count; else DISTILL_NUM_SHARDS or the Slurm array size); see docs/scale-out.md' })
+      .option('shard-index', { type: 'number', describe: 'this worker\'s index 0..N-1 (teacherLogits.workers.index; else JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)' })
+      .option('worker-env', { choices: ['auto', 'none', 'kubernetes', 'slurm'] as const, describe: 'launching engine whose environment names the worker (teacherLogits.workers.environment, default auto)' })
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json', 'write (or resume) the store of the demo experiment')
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --encoding topk --k 5 --format arrow', 'a top-k Arrow store')
-      .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --device cuda:0', 'on a GPU (needs the CUDA provider: docs/teacher-card.md)') as unknown as Argv<TeacherLogitsArgs>,
+      .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --device cuda:0', 'on a GPU (needs the CUDA provider: docs/teacher-card.md)')
+      .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --num-shards 4 --shard-index 1', 'worker 1 of 4; then `distill finalize <store>` (docs/scale-out.md)') as unknown as Argv<TeacherLogitsArgs>,
   handler: async (args) => {
-    const { runTeacherLogits } = await import('../../../stages/teacher-logits/run-teacher-logits.ts');
+    const { resolveWorkerAssignment } = await import('../../../stages/teacher-logits/worker-assignment.ts');
     const ctx = commandContext(args);
     const exp = await ctx.experiment(teacherLogitsOverrides(args));
-    const manifest = await runTeacherLogits(exp, { force: args.force }, ctx.reporter);
-    const rows = Object.values(manifest.splits).reduce((s, x) => s + x.rows, 0);
-    const bytes = Object.values(manifest.splits).reduce((s, x) => s + x.shards.reduce((t, r) => t + r.bytes, 0), 0);
-    ctx.reporter.info(`store ready: ${exp.config.teacherLogits!.store}/manifest.json`, {
-      splits: Object.fromEntries(Object.entries(manifest.splits).map(([k, v]) => [k, { rows: v.rows, shards: v.shards.length, nonFinite: v.nonFinite }])),
+    const worker = resolveWorkerAssignment(
+      { numShards: args.numShards, shardIndex: args.shardIndex, environment: args.workerEnv, config: exp.config.teacherLogits?.workers },
+      process.env,
+    );
+    const { runTeacherLogits, runTeacherWorker } = await import('../../../stages/teacher-logits/run-teacher-logits.ts');
+    const result = worker ? await runTeacherWorker(exp, worker, { force: args.force }, ctx.reporter) : await runTeacherLogits(exp, { force: args.force }, ctx.reporter);
+    const shards = Object.values(result.splits).reduce((s, x) => s + x.shards.length, 0);
+    const rows = Object.values(result.splits).reduce((s, x) => s + x.shards.reduce((t, r) => t + r.rowEnd - r.rowStart, 0), 0);
+    const bytes = Object.values(result.splits).reduce((s, x) => s + x.shards.reduce((t, r) => t + r.bytes, 0), 0);
+    const store = exp.config.teacherLogits!.store;
+    const fields = {
+      splits: Object.fromEntries(Object.entries(result.splits).map(([k, v]) => [k, { rows: v.shards.reduce((t, r) => t + r.rowEnd - r.rowStart, 0), shards: v.shards.length, nonFinite: v.nonFinite }])),
       rows,
       bytes,
-      executionProvider: manifest.runtime.executionProvider,
-      seconds: manifest.timing.seconds,
-      rowsPerSecond: manifest.timing.rowsPerSecond,
-    });
+      executionProvider: result.runtime.executionProvider,
+      seconds: result.timing.seconds,
+      rowsPerSecond: result.timing.rowsPerSecond,
+    };
+    if (worker) {
+      ctx.reporter.info(`worker ${worker.index} of ${worker.count} done: ${store}/parts/worker-${worker.index}-of-${worker.count}.json (${shards} shards); when every worker is done: distill finalize ${store}`, { ...fields, worker: worker.index, workers: worker.count });
+    } else {
+      ctx.reporter.info(`store ready: ${store}/manifest.json`, fields);
+    }
   },
 };

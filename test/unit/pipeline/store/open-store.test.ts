@@ -107,6 +107,10 @@ test('BAD CALL verifyStore lists every tampered or missing shard; readShard name
   // A top-k shard where the manifest says dense.
   const other = encodeTable(shardTable({ mode: 'topk', precision: 'float32', classes: 3, k: 1, temperature: 1 }, { rowStart: 4, rows: 4, topkIndex: new Uint32Array(4), topkLogit: new Float32Array(4), tailLogSumExp: new Float32Array(4) }), 'parquet');
   await writeFile(join(dir, 'train/part-00001.parquet'), other);
-  await assert.rejects(store.readShard('train', 1), { name: 'DataError', message: /part-00001\.parquet: columns are \[row: int64, topk_index: .*\], expected \[row: int64, logits: fixed_size_list<float32>\[3\]\]/ });
+  await assert.rejects(store.readShard('train', 1), { name: 'IntegrityError', message: /part-00001\.parquet: shard 1 of split "train" has sha256 [0-9a-f]{64}, the manifest says/ });
+  const m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as StoreManifest;
+  Object.assign(m.splits.train!.shards[1]!, { sha256: sha256Bytes(other), bytes: other.byteLength });
+  await writeFile(join(dir, 'manifest.json'), JSON.stringify(m));
+  await assert.rejects((await openStore(dir)).readShard('train', 1), { name: 'DataError', message: /part-00001\.parquet: columns are \[row: int64, topk_index: .*\], expected \[row: int64, logits: fixed_size_list<float32>\[3\]\]/ });
   await assert.rejects(store.readShard('valid', 0), { name: 'DataError', message: /has no split "valid" \(it has: train\)/ });
 });

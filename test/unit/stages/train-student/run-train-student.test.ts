@@ -1,6 +1,6 @@
 /**
  * The stage on a small MNIST subset with a store written directly (test/helpers/write-test-store.ts):
- * resume exactness on cpu and wasm, the refusals (shard sha256, dataset fingerprint, class count,
+ * resume exactness and run-to-run identity on cpu and wasm, the refusals (shard sha256, dataset fingerprint, class count,
  * finished run), and the hard-label baseline without a store.
  */
 import assert from 'node:assert/strict';
@@ -62,6 +62,18 @@ for (const backend of ['cpu', 'wasm'] as const) {
     assert.equal(resumed.final.eval.accuracy, full.final.eval.accuracy);
     const lines = (await readFile(join(split.runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
     assert.deepEqual(lines.map((l) => (JSON.parse(l) as { epoch: number }).epoch), [1, 2]);
+  });
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`run to run on ${backend}: the same seeded config (dropout on) trained twice from scratch gives bit-identical weights`, async () => {
+    const a = await experiment({ train: { backend, epochs: 1 } });
+    const b = await experiment({ train: { backend, epochs: 1 } });
+    const ma = await runTrainStudent(a.exp, {}, silentReporter);
+    const mb = await runTrainStudent(b.exp, {}, silentReporter);
+    assert.equal(ma.outputs.weightsSha256, mb.outputs.weightsSha256);
+    assert.ok((await readFile(join(a.runDir, 'weights.bin'))).equals(await readFile(join(b.runDir, 'weights.bin'))));
+    assert.deepEqual(ma.final.eval, mb.final.eval);
   });
 }
 

@@ -1,0 +1,139 @@
+/**
+ * The compute loop of the teacher-logits stage: runs the teacher over the shards of one split that
+ * are not reused, batch by batch, and writes each shard (and its part record) as soon as its last
+ * batch is back.
+ */
+import type { Table } from 'apache-arrow';
+import type { TeacherLogitsSection } from '../../pipeline/config/experiment-config.ts';
+import { fingerprintColumns } from '../../pipeline/dataset/dataset-manifest.ts';
+import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
+import { RowFingerprint } from '../../pipeline/dataset/row-fingerprint.ts';
+import { SplitReader } from '../../pipeline/dataset/split-reader.ts';
+import type { EngineSession, EngineTensor } from '../../pipeline/engines/onnxruntime.ts';
+import { DataError } from '../../pipeline/errors.ts';
+import { columnValues } from '../../pipeline/io/column-values.ts';
+import type { NumericArray } from '../../pipeline/io/column-values.ts';
+import type { Reporter } from '../../pipeline/reporter.ts';
+import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
+import type { StoreRuntime, StoreShardRecord } from '../../pipeline/store/store-manifest.ts';
+import { valuesPerRow } from '../../pipeline/teacher/check-bindings.ts';
+import { displayPath } from '../../pipeline/teacher/load-teacher.ts';
+import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
+import { inputTensor, toStoredLogits } from '../../pipeline/teacher/teacher-tensors.ts';
+import type { CaptureKey } from './capture-key.ts';
+import { applyNonFinitePolicy } from './non-finite.ts';
+import { writeShard } from './write-shard.ts';
+
+/** One shard of the plan: where it goes, its rows, and its record when a complete copy is reused. */
+export interface ShardPlan {
+  split: string;
+  index: number;
+  relPath: string;
+  path: string;
+  rowStart: number;
+  rowEnd: number;
+  reused: StoreShardRecord | null;
+}
+
+/** What {@link computeSplit} reads. */
+export interface ComputeContext {
+  cfg: TeacherLogitsSection;
+  datasetDir: string;
+  dataset: DatasetManifest;
+  teacher: LoadedTeacher;
+  reporter: Reporter;
+  /** session.run calls kept in flight. Default 3. */
+  inFlight?: number;
+}
+
+/** A shard being assembled: its inputs, its output buffer and how many batches are still out. */
+interface ShardState {
+  plan: ShardPlan;
+  inputs: NumericArray[];
+  fingerprint: string;
+  logits: Float32Array;
+  pendingBatches: number;
+}
+
+interface Batch {
+  state: ShardState;
+  from: number;
+  n: number;
+}
+
+/**
+ * Computes the non-reused shards of one split. Batches never straddle shards; up to `inFlight`
+ * session.run calls are queued (on the worker thread) while this thread turns finished batches into
+ * shards, so ORT never waits for encoding or writing.
+ */
+export async function computeSplit(ctx: ComputeContext, split: string, plans: ShardPlan[], encoding: StoreEncoding, key: CaptureKey, runtime: StoreRuntime): Promise<Map<number, StoreShardRecord>> {
+  const { cfg, datasetDir, dataset, teacher, reporter } = ctx;
+  const card = teacher.card.card;
+  const classes = card.classes.count;
+  const session: EngineSession = teacher.opened.session;
+  const todo = plans.filter((p) => !p.reused);
+  const done = new Map<number, StoreShardRecord>();
+  if (todo.length === 0) return done;
+  const reader = new SplitReader(datasetDir, dataset, split);
+  const fpColumns = fingerprintColumns(dataset);
+  const jobs: { plan: ShardPlan; from: number; n: number }[] = [];
+  for (const plan of todo) {
+    for (let from = 0; from < plan.rowEnd - plan.rowStart; from += cfg.batchSize) jobs.push({ plan, from, n: Math.min(cfg.batchSize, plan.rowEnd - plan.rowStart - from) });
+  }
+  const states = new Map<number, ShardState>();
+  const loadShard = async (plan: ShardPlan): Promise<ShardState> => {
+    const table: Table = await reader.readRows(plan.rowStart, plan.rowEnd);
+    const fp = new RowFingerprint(fpColumns);
+    fp.update(table, `${displayPath(datasetDir)} ${split} rows ${plan.rowStart}..${plan.rowEnd - 1}`);
+    const inputs = card.inputs.map((b) => columnValues(table.getChild(b.column)!, valuesPerRow(b.shape)));
+    const rows = plan.rowEnd - plan.rowStart;
+    return { plan, inputs, fingerprint: fp.digest(), logits: new Float32Array(rows * classes), pendingBatches: Math.ceil(rows / cfg.batchSize) };
+  };
+  const progress = reporter.progress(`teacher ${split}`, jobs.reduce((s, j) => s + j.n, 0), 'rows');
+  const queue: { batch: Batch; result: Promise<Record<string, EngineTensor>> }[] = [];
+  const depth = Math.max(1, ctx.inFlight ?? 3);
+  let next = 0;
+  const submit = async (): Promise<void> => {
+    const job = jobs[next++]!;
+    let state = states.get(job.plan.index);
+    if (!state) {
+      state = await loadShard(job.plan);
+      states.set(job.plan.index, state);
+    }
+    const feeds: Record<string, EngineTensor> = {};
+    card.inputs.forEach((b, i) => (feeds[b.name] = inputTensor(b, state.inputs[i]!, job.from, job.n)));
+    const result = session.run(feeds, [card.output.name]);
+    result.catch(() => undefined); // awaited below, in order; avoid an unhandled rejection meanwhile
+    queue.push({ batch: { state, from: job.from, n: job.n }, result });
+  };
+  try {
+    while (next < jobs.length || queue.length > 0) {
+      while (queue.length < depth && next < jobs.length) await submit();
+      const { batch, result } = queue.shift()!;
+      const out = (await result)[card.output.name];
+      const where = `${teacher.modelPath}: output "${card.output.name}" for ${split} rows ${batch.state.plan.rowStart + batch.from}..${batch.state.plan.rowStart + batch.from + batch.n - 1}`;
+      if (!out) throw new DataError(`${where} is missing from the session's results`);
+      if (out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== batch.n || out.dims[1] !== classes) {
+        throw new DataError(`${where}: expected float32 [${batch.n}, ${classes}], actual ${out.type} [${out.dims.join(', ')}]`);
+      }
+      batch.state.logits.set(toStoredLogits(out.data as Float32Array, card.output.kind), batch.from * classes);
+      progress.tick(batch.n);
+      if (--batch.state.pendingBatches === 0) {
+        const { plan, logits, fingerprint } = batch.state;
+        states.delete(plan.index);
+        const nf = applyNonFinitePolicy(logits, classes, plan.rowStart, cfg.nonFinite, split);
+        const record = await writeShard(
+          { index: plan.index, path: plan.path, relPath: plan.relPath, rowStart: plan.rowStart, rowEnd: plan.rowEnd, logits, datasetFingerprint: fingerprint, nonFinite: nf.count, nonFiniteRows: nf.rows },
+          encoding,
+          cfg.format,
+          key,
+          runtime,
+        );
+        done.set(plan.index, record);
+      }
+    }
+  } finally {
+    progress.done();
+  }
+  return done;
+}

@@ -1,0 +1,273 @@
+/**
+ * `distill finalize <store>`: merges the part manifests of a sharded teacher-logits run into the
+ * store manifest, after checking that together they are exactly what one worker would have written.
+ * See docs/scale-out.md.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
+import { DataError } from '../../pipeline/errors.ts';
+import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
+import { sha256File } from '../../pipeline/io/sha256.ts';
+import type { Reporter } from '../../pipeline/reporter.ts';
+import { openStore } from '../../pipeline/store/open-store.ts';
+import { STORE_KIND, STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
+import type { StoreManifest, StoreShardRecord, StoreSplit, StoreTiming } from '../../pipeline/store/store-manifest.ts';
+import { diffCaptureKeys, keyOfManifest } from './capture-key.ts';
+import type { CaptureKey } from './capture-key.ts';
+import { PART_MANIFEST_NAME, PARTS_DIR, STORE_CONFIG, readPartManifest } from './part-manifest.ts';
+import type { PartManifest } from './part-manifest.ts';
+import { lockStoreWriter } from './store-locks.ts';
+
+/** What {@link finalizeStore} did. */
+export interface FinalizeResult {
+  manifest: StoreManifest;
+  /** False when manifest.json already held exactly this manifest (finalize is idempotent). */
+  written: boolean;
+  /** Part manifests merged (0 for a store a single writer completed). */
+  parts: number;
+}
+
+interface LoadedPart {
+  /** Store-relative path, `parts/worker-<i>-of-<N>.json`. */
+  path: string;
+  part: PartManifest;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The capture keys of a part's splits, in one comparable string. */
+function keysOf(part: PartManifest): { splits: string[]; keys: CaptureKey[]; id: string } {
+  const splits = Object.keys(part.dataset.splits);
+  const keys = splits.map((s) => keyOfManifest(part, s)!);
+  return { splits, keys, id: JSON.stringify([splits, keys]) };
+}
+
+/** "rows a..b (shard i)" or "rows a..b (shards i-j)". */
+function rowRange(first: { index: number; rowStart: number }, last: { index: number; rowEnd: number }): string {
+  return `rows ${first.rowStart}..${last.rowEnd - 1} (${first.index === last.index ? `shard ${first.index}` : `shards ${first.index}-${last.index}`})`;
+}
+
+/**
+ * Merges `<store>/parts/worker-<i>-of-<N>.json` into `<store>/manifest.json` (and config.resolved.json).
+ *
+ * Checks, all reported together in one DataError (nothing is written then): every part manifest is
+ * valid and named after its worker; all parts come from one run (one worker count, no worker
+ * missing) and one capture (teacher sha256, card sha256, dataset name, split rows and fingerprints,
+ * encoding, format, shardRows: the part that differs from the majority is named, with the fields);
+ * every row range of every split is covered by exactly one shard (missing ranges and duplicates
+ * named); every shard's size and sha256 equal its record. Then writes the manifest a single writer
+ * would have written, plus `workers` (each worker's host, runtime and timing). Idempotent: the
+ * manifest is built from the parts alone (createdAt = the last part's finishedAt), and an identical
+ * manifest.json is left untouched. Takes the store's single-writer lock; refuses while a worker runs.
+ *
+ * @example
+ * const { manifest, written } = await finalizeStore('artifacts/experiments/mnist-kd/store', reporter);
+ */
+export async function finalizeStore(storeDir: string, reporter: Reporter): Promise<FinalizeResult> {
+  try {
+    if (!(await stat(storeDir)).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new DataError(`${storeDir} is not a store directory (it does not exist or is not a directory)`);
+  }
+  const lock = await lockStoreWriter(storeDir, 'distill finalize');
+  try {
+    return await finalizeLocked(storeDir, reporter);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function finalizeLocked(storeDir: string, reporter: Reporter): Promise<FinalizeResult> {
+  const names = (await readdir(join(storeDir, PARTS_DIR)).catch(() => [] as string[])).filter((f) => PART_MANIFEST_NAME.test(f));
+  names.sort((a, b) => {
+    const [, ia, na] = PART_MANIFEST_NAME.exec(a)!;
+    const [, ib, nb] = PART_MANIFEST_NAME.exec(b)!;
+    return Number(na) - Number(nb) || Number(ia) - Number(ib);
+  });
+  if (names.length === 0) {
+    const complete = await openStore(storeDir).catch(() => null);
+    if (complete) {
+      reporter.info(`${storeDir} has no part manifests and a complete manifest.json (written by a single writer or finalized earlier with its parts removed); nothing to finalize`);
+      return { manifest: complete.manifest, written: false, parts: 0 };
+    }
+    throw new DataError(`cannot finalize ${storeDir}: ${join(storeDir, PARTS_DIR)} holds no part manifests (worker-<i>-of-<N>.json); run the workers first (distill teacher-logits --num-shards N --shard-index i)`);
+  }
+
+  const problems: string[] = [];
+  const parts: LoadedPart[] = [];
+  for (const name of names) {
+    const path = `${PARTS_DIR}/${name}`;
+    const read = await readPartManifest(storeDir, path);
+    if ('problems' in read) {
+      problems.push(...read.problems.map((p) => `${path} ${p.startsWith('cannot') || p.startsWith('is ') ? p : `is not a valid part manifest: ${p}`}`));
+      continue;
+    }
+    const [, i, n] = PART_MANIFEST_NAME.exec(name)!;
+    if (read.part.worker.index !== Number(i) || read.part.worker.count !== Number(n)) {
+      problems.push(`${path} holds the part of worker ${read.part.worker.index} of ${read.part.worker.count}, not of worker ${i} of ${n} as its name says`);
+      continue;
+    }
+    parts.push({ path, part: read.part });
+  }
+
+  // One run: one worker count, every worker present.
+  const counts = [...new Set(parts.map((p) => p.part.worker.count))];
+  if (counts.length > 1) {
+    problems.push(
+      `the part manifests come from runs with different numbers of workers (${counts.map((c) => `${c}: ${parts.filter((p) => p.part.worker.count === c).map((p) => p.path).join(', ')}`).join('; ')}); ` +
+        'delete the part manifests (and their shards, if their capture differs) of the run you do not want',
+    );
+  }
+  for (const count of counts) {
+    for (let i = 0; i < count; i++) {
+      if (!parts.some((p) => p.part.worker.count === count && p.part.worker.index === i)) {
+        problems.push(`worker ${i} of ${count} has no part manifest (${PARTS_DIR}/worker-${i}-of-${count}.json): it has not finished; re-run it (its complete shards are reused)`);
+      }
+    }
+  }
+
+  // One capture: the key most parts share (ties: the lowest worker's) is the reference.
+  const groups = new Map<string, LoadedPart[]>();
+  for (const p of parts) groups.set(keysOf(p.part).id, [...(groups.get(keysOf(p.part).id) ?? []), p]);
+  const refGroup = [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? [];
+  const ref = refGroup[0];
+  if (ref) {
+    const refKeys = keysOf(ref.part);
+    const others = refGroup.map((p) => p.path).join(', ');
+    for (const p of parts.filter((x) => !refGroup.includes(x))) {
+      const mine = keysOf(p.part);
+      const diffs =
+        mine.splits.join(',') !== refKeys.splits.join(',')
+          ? [`splits: this part [${mine.splits.join(', ')}], the others [${refKeys.splits.join(', ')}]`]
+          : refKeys.keys.flatMap((k, i) => diffCaptureKeys(k, mine.keys[i]!, ['the others', 'this part']).map((d) => `split ${refKeys.splits[i]}: ${d}`));
+      const teacher = p.part.teacher.sha256 !== ref.part.teacher.sha256 ? ` (teacher sha256 ${p.part.teacher.sha256}, not ${ref.part.teacher.sha256})` : '';
+      problems.push(`${p.path} was made by another capture than ${others}${teacher}:\n      ${diffs.join('\n      ')}`);
+    }
+  }
+
+  // Coverage: every row range of every split exactly once; then the bytes of every claimed shard.
+  const claimed: { path: string; record: StoreShardRecord }[] = [];
+  if (ref) {
+    const S = ref.part.shardRows;
+    for (const [split, { rows }] of Object.entries(ref.part.dataset.splits)) {
+      const n = Math.ceil(rows / S);
+      const claims = new Map<number, { path: string; record: StoreShardRecord }[]>();
+      for (const p of refGroup) {
+        for (const record of p.part.splits[split]?.shards ?? []) {
+          const expectedPath = `${split}/part-${String(record.index).padStart(5, '0')}.${ref.part.format}`;
+          const expected = { rowStart: record.index * S, rowEnd: Math.min(rows, (record.index + 1) * S) };
+          if (record.index >= n || record.rowStart !== expected.rowStart || record.rowEnd !== expected.rowEnd || record.path !== expectedPath) {
+            problems.push(
+              `${p.path} lists split ${split} shard ${record.index} as ${record.path} rows ${record.rowStart}..${record.rowEnd - 1}, but ` +
+                (record.index >= n ? `the split has only ${n} shards of ${S} rows` : `shard ${record.index} is ${expectedPath} rows ${expected.rowStart}..${expected.rowEnd - 1}`),
+            );
+            continue;
+          }
+          claims.set(record.index, [...(claims.get(record.index) ?? []), { path: p.path, record }]);
+        }
+      }
+      let gapStart = -1;
+      for (let i = 0; i <= n; i++) {
+        const c = claims.get(i);
+        if (i < n && !c) {
+          if (gapStart < 0) gapStart = i;
+          continue;
+        }
+        if (gapStart >= 0) {
+          const first = { index: gapStart, rowStart: gapStart * S };
+          const last = { index: i - 1, rowEnd: Math.min(rows, i * S) };
+          problems.push(`split ${split}: ${rowRange(first, last)} are not covered by any part manifest`);
+          gapStart = -1;
+        }
+        if (!c) continue;
+        if (c.length > 1) problems.push(`split ${split}: ${rowRange(c[0]!.record, c[0]!.record)} are covered ${c.length} times: ${c.map((x) => x.path).join(', ')}`);
+        claimed.push(c[0]!);
+      }
+    }
+  }
+  for (const { path, record } of claimed) {
+    const file = join(storeDir, record.path);
+    try {
+      const size = (await stat(file)).size;
+      if (size !== record.bytes) {
+        problems.push(`${record.path} is ${size} bytes, but ${path} says ${record.bytes}`);
+        continue;
+      }
+      const sha = await sha256File(file);
+      if (sha !== record.sha256) problems.push(`${record.path} has sha256 ${sha}, but ${path} says ${record.sha256} (bad checksum: the shard changed after its worker wrote it; re-run that worker)`);
+    } catch (err) {
+      problems.push(`${record.path} (listed by ${path}) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+
+  if (problems.length > 0 || !ref) {
+    throw new DataError(
+      `cannot finalize ${storeDir}: ${plural(problems.length, 'problem')}; nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'a failed worker is simply re-run (its complete shards are reused); part manifests of another run or capture must be deleted; then run distill finalize again',
+    );
+  }
+
+  const manifest = mergedManifest(refGroup.sort((a, b) => a.part.worker.index - b.part.worker.index), claimed);
+  const schemaProblems = checkAgainstSchema('store-manifest', manifest);
+  if (schemaProblems.length > 0) throw new Error(`finalize built an invalid store manifest: ${schemaProblems.map((p) => p.message).join('; ')}`);
+  const manifestText = JSON.stringify(manifest, null, 2) + '\n';
+  const configText = JSON.stringify(ref.part.configRecord, null, 2) + '\n';
+  const current = await Promise.all([readFile(join(storeDir, STORE_MANIFEST), 'utf8').catch(() => null), readFile(join(storeDir, STORE_CONFIG), 'utf8').catch(() => null)]);
+  const rows = Object.values(manifest.splits).reduce((s, x) => s + x.rows, 0);
+  if (current[0] === manifestText && current[1] === configText) {
+    reporter.info(`${storeDir} is already finalized: manifest.json matches the ${plural(refGroup.length, 'part manifest')} (${rows} rows, ${claimed.length} shards verified); nothing written`);
+    return { manifest, written: false, parts: refGroup.length };
+  }
+  await atomicWriteJson(join(storeDir, STORE_CONFIG), ref.part.configRecord);
+  await atomicWriteJson(join(storeDir, STORE_MANIFEST), manifest);
+  return { manifest, written: true, parts: refGroup.length };
+}
+
+function totalTiming(timings: StoreTiming[]): StoreTiming {
+  const seconds = Math.max(0, ...timings.map((t) => t.seconds));
+  const rowsComputed = timings.reduce((s, t) => s + t.rowsComputed, 0);
+  return { seconds, rowsComputed, rowsPerSecond: seconds > 0 ? Math.round(rowsComputed / seconds) : 0 };
+}
+
+/** The store manifest of checked parts (sorted by worker index): what a single writer would have written, plus `workers`. */
+function mergedManifest(parts: LoadedPart[], claimed: { record: StoreShardRecord }[]): StoreManifest {
+  const ref = parts[0]!.part;
+  const splits: Record<string, StoreSplit> = {};
+  for (const [split, { rows }] of Object.entries(ref.dataset.splits)) {
+    const shards = claimed.filter((c) => c.record.path.startsWith(`${split}/`)).map((c) => c.record).sort((a, b) => a.index - b.index);
+    splits[split] = { rows, shards, nonFinite: shards.reduce((s, r) => s + r.nonFinite, 0), timing: totalTiming(parts.map((p) => p.part.splits[split]!.timing)) };
+  }
+  return {
+    formatVersion: 1,
+    kind: STORE_KIND,
+    status: 'complete',
+    createdAt: parts.map((p) => p.part.finishedAt).sort().at(-1)!,
+    teacher: ref.teacher,
+    dataset: ref.dataset,
+    encoding: ref.encoding,
+    format: ref.format,
+    shardRows: ref.shardRows,
+    runtime: ref.runtime,
+    software: ref.software,
+    config: ref.config,
+    nonFinitePolicy: parts.some((p) => p.part.nonFinitePolicy === 'zero') ? 'zero' : 'error',
+    splits,
+    timing: totalTiming(parts.map((p) => p.part.timing)),
+    workers: {
+      count: ref.worker.count,
+      parts: parts.map(({ path, part }) => ({
+        index: part.worker.index,
+        path,
+        host: part.worker.host,
+        source: part.worker.source,
+        runtime: part.runtime,
+        software: part.software,
+        startedAt: part.startedAt,
+        finishedAt: part.finishedAt,
+        timing: part.timing,
+        shards: Object.values(part.splits).reduce((s, x) => s + x.shards.length, 0),
+      })),
+    },
+  };
+}
