@@ -9,6 +9,7 @@
  * Out-of-image pixels (shift, rotation) are filled with 0; results are rounded and clipped to 0..255.
  */
 import { DataError } from '../../pipeline/errors.ts';
+import { mulberry32 } from '../../pipeline/seeded-random.ts';
 
 /** The corruption kinds, in report order. */
 export const CORRUPTION_KINDS = ['gaussian-noise', 'shift', 'rotation', 'blur', 'contrast'] as const;
@@ -53,17 +54,6 @@ export function imageGeometry(column: string, shape: readonly number[] | undefin
   throw new DataError(`feature "${column}" has shape ${JSON.stringify(shape ?? null)}; corruptions need an image shape [H, W], [H, W, C] or [C, H, W] with C <= 4 (set it with \`distill data index --shape ${column}=28x28\`)`);
 }
 
-/** A seeded 32-bit PRNG (mulberry32) giving floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Mixes integers into one 32-bit seed (murmur3's finaliser over a running hash). */
 function mixSeed(...parts: number[]): number {

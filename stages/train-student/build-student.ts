@@ -1,7 +1,7 @@
 import type { StudentSection } from '../../pipeline/config/experiment-config.ts';
 import { ConfigError } from '../../pipeline/errors.ts';
 import { tf } from '../../pipeline/engines/tfjs.ts';
-import { deriveSeed } from './seeded-random.ts';
+import { deriveSeed } from '../../pipeline/seeded-random.ts';
 
 /** What the student is built for. */
 export interface StudentShape {

@@ -1,4 +1,4 @@
-import { deriveSeed, seededPermutation } from './seeded-random.ts';
+import { deriveSeed, seededPermutation } from '../../pipeline/seeded-random.ts';
 
 /** A group of chunks whose rows are shuffled together, and the order of their rows. */
 export interface PlanWindow {

@@ -36,7 +36,7 @@ export interface RunManifest {
   };
   /** How the tfjs backend was chosen (attempts in order). */
   backend: Omit<BackendChoice, 'notice'>;
-  /** Master seed; init, shuffle and dropout seeds derive from it (stages/train-student/seeded-random.ts). */
+  /** Master seed; init, shuffle and dropout seeds derive from it (pipeline/seeded-random.ts). */
   seeds: { master: number; derivation: string };
   student: { arch: string; inputShape: number[]; classes: number; params: number; forwardMacsPerExample: number; feature: string; inputScale: number };
   training: {

@@ -26,7 +26,7 @@ import type { SavedArray } from './optimizer-state.ts';
 import { prepareInputs } from './prepare-inputs.ts';
 import { RUN_MANIFEST } from './run-manifest.ts';
 import type { EpochMetrics, RunManifest } from './run-manifest.ts';
-import { deriveSeed } from './seeded-random.ts';
+import { deriveSeed } from '../../pipeline/seeded-random.ts';
 import { saveTfjsModel } from './save-model.ts';
 import { trainStep } from './train-step.ts';
 

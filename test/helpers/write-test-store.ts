@@ -14,7 +14,7 @@ import { softwareProvenance } from '../../pipeline/provenance.ts';
 import { shardTable } from '../../pipeline/store/shard-table.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreManifest, StoreShardRecord, StoreSplit } from '../../pipeline/store/store-manifest.ts';
-import { mulberry32 } from '../../stages/train-student/seeded-random.ts';
+import { mulberry32 } from '../../pipeline/seeded-random.ts';
 
 /** Options of {@link writeTestStore}. */
 export interface TestStoreOptions {

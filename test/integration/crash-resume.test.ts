@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../pipeline/provenance.ts';
 import { openStore } from '../../pipeline/store/open-store.ts';
-import { mulberry32 } from '../../stages/train-student/seeded-random.ts';
+import { mulberry32 } from '../../pipeline/seeded-random.ts';
 import { verifyStoreDir } from '../../stages/verify/verify-store-dir.ts';
 import { copyWorkspace, goodExperiment, goodWorkspace } from '../helpers/good-workspace.ts';
 import type { TeacherWorkspace } from '../helpers/teacher-workspace.ts';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeTopKProbs, encodeTopK } from '../../../../stages/teacher-logits/encode-topk.ts';
+import { mulberry32 as rng } from '../../../../pipeline/seeded-random.ts';
 
 /** |a - b| <= tol * max(1, |b|). */
 function close(actual: number, expected: number, tol: number, what: string): void {
@@ -8,17 +9,6 @@ function close(actual: number, expected: number, tol: number, what: string): voi
   assert.ok(err <= tol * Math.max(1, Math.abs(expected)), `${what}: got ${actual}, expected ${expected} (err ${err})`);
 }
 
-/** Deterministic PRNG (mulberry32) so the random cases are reproducible. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Independent reference: full sort of (value, index) pairs, then a naive float64 tail logsumexp. */
 function referenceTopK(row: number[], k: number, t: number): { index: number[]; tail: number } {

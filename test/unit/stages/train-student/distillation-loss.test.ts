@@ -7,6 +7,7 @@ import {
   lossComponents,
 } from '../../../../stages/train-student/distillation-loss.ts';
 import type { Targets, TopKTail } from '../../../../stages/train-student/distillation-loss.ts';
+import { mulberry32 as rng } from '../../../../pipeline/seeded-random.ts';
 
 await tf.setBackend('cpu');
 
@@ -110,16 +111,6 @@ function refGrad(zs: Matrix, y: number[], tg: RefTargets | null, t: number, alph
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = s;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random float32-representable matrix (values exactly as the tensor will hold them). */
 function randomMatrix(r: () => number, rows: number, cols: number, scale: number): Matrix {

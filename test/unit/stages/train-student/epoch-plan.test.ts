@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { epochPlan, sequentialPlan } from '../../../../stages/train-student/epoch-plan.ts';
-import { deriveSeed, mulberry32, seededPermutation } from '../../../../stages/train-student/seeded-random.ts';
+import { deriveSeed, mulberry32, seededPermutation } from '../../../../pipeline/seeded-random.ts';
 
 test('mulberry32 is a fixed sequence for a seed (golden values from this implementation, seed 1)', () => {
   const r = mulberry32(1);

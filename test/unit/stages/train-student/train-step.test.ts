@@ -5,7 +5,7 @@ import { batchTensors, disposeBatch } from '../../../../stages/train-student/bat
 import { buildStudent } from '../../../../stages/train-student/build-student.ts';
 import type { HostBatch } from '../../../../stages/train-student/host-batch.ts';
 import { createOptimizer, restoreOptimizerState, saveOptimizerState } from '../../../../stages/train-student/optimizer-state.ts';
-import { mulberry32 } from '../../../../stages/train-student/seeded-random.ts';
+import { mulberry32 } from '../../../../pipeline/seeded-random.ts';
 import { trainStep } from '../../../../stages/train-student/train-step.ts';
 
 await tf.setBackend('cpu');
