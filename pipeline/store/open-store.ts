@@ -13,26 +13,12 @@ import { decodeTable } from '../io/table-files.ts';
 import { decodeShard } from './decode-shard.ts';
 import type { ShardTargets, StoreEncoding } from './soft-target-store.ts';
 import { STORE_MANIFEST } from './store-manifest.ts';
-import type { StoreManifest } from './store-manifest.ts';
+import type { StoreManifest, StoreShardRecord } from './store-manifest.ts';
 
-/** One shard of a split, as a reader sees it. */
-export interface StoreShardEntry {
-  /** Shard index i within the split. */
-  index: number;
+/** One shard of a split, as a reader sees it: its manifest record, with the path made absolute. */
+export interface StoreShardEntry extends Omit<StoreShardRecord, 'path' | 'nonFiniteRows'> {
   /** Absolute path of the shard file (the manifest records it relative to the store). */
   path: string;
-  /** First global row (inclusive). */
-  rowStart: number;
-  /** Last global row (exclusive). */
-  rowEnd: number;
-  /** File size in bytes, per the manifest. */
-  bytes: number;
-  /** sha256 (hex), per the manifest. */
-  sha256: string;
-  /** Row fingerprint of the dataset rows [rowStart, rowEnd) the teacher read. */
-  datasetFingerprint: string;
-  /** NaN/Inf values the teacher produced for these rows (zeroed in the file under the `zero` policy). */
-  nonFinite: number;
 }
 
 /** A store whose manifest has been read and validated. */
