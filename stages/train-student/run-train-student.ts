@@ -1,4 +1,4 @@
-import { access, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
 import { resolvedConfigRecord, resolveInWorkspace } from '../../pipeline/config/load-experiment.ts';
@@ -29,6 +29,7 @@ import type { EpochMetrics, RunManifest } from './run-manifest.ts';
 import { deriveSeed } from '../../pipeline/seeded-random.ts';
 import { saveTfjsModel } from './save-model.ts';
 import { trainStep } from './train-step.ts';
+import { pathExists } from '../../pipeline/io/path-exists.ts';
 
 /** Options of {@link runTrainStudent}. */
 export interface TrainStudentOptions {
@@ -44,13 +45,6 @@ export interface TrainStudentOptions {
 
 /** Files of a run folder, relative to it. */
 const OUTPUTS = { model: 'model.json', weights: 'weights.bin', metrics: 'metrics.jsonl', config: 'config.resolved.json', checkpoints: CHECKPOINT_DIR } as const;
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
-}
 
 /** sha256 of the resolved config without train.epochs: what a resumed run must share with its checkpoint. */
 function configKey(exp: LoadedExperiment): string {
@@ -106,8 +100,8 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
   let batchWorker: BatchWorker | null = null;
   try {
     const manifestPath = join(runDir, RUN_MANIFEST);
-    const finished = await exists(manifestPath);
-    const hasCheckpoint = await exists(join(runDir, CHECKPOINT_DIR));
+    const finished = await pathExists(manifestPath);
+    const hasCheckpoint = await pathExists(join(runDir, CHECKPOINT_DIR));
     if (opts.force) {
       for (const f of [RUN_MANIFEST, ...Object.values(OUTPUTS)]) await rm(join(runDir, f), { recursive: true, force: true });
     } else if (!opts.resume && finished) {
