@@ -24,7 +24,7 @@ export default tseslint.config(
   },
   {
     // The CLI, benchmarks, tests and scripts are the places allowed to print.
-    files: ['pipeline/cli/**/*.ts', 'test/**/*.ts', 'artifacts/**/*.ts'],
+    files: ['cli/**/*.ts', 'test/**/*.ts', 'artifacts/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -41,13 +41,6 @@ export class WriteError extends DistillError {}
 /** Another process holds the lock on an output directory (exit 1). */
 export class LockError extends DistillError {}
 
-/** A stage that the CLI knows about but that is not built yet (exit 1). No stub pretends to work. */
-export class NotBuiltError extends DistillError {
-  constructor(stage: string, issue: string) {
-    super(`the "${stage}" stage is not built yet (tracked in ${issue}); nothing was run`);
-  }
-}
-
 /** Message factory: a field with a bad value and what is allowed. */
 export function invalidValue(field: string, value: unknown, allowed: string): ConfigError {
   return new ConfigError(`${field} must be ${allowed}, but got ${JSON.stringify(value)}`);

@@ -11,7 +11,7 @@ import type { Reporter } from '../../pipeline/reporter.ts';
  */
 export function runDistillChild(args: readonly string[], cwd: string, label: string, reporter: Reporter): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'pipeline/bin/distill.js'), ...args, '--log-format', 'json'], {
+    const child = spawn(process.execPath, [join(projectRoot, 'bin/distill.js'), ...args, '--log-format', 'json'], {
       cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -22,12 +22,12 @@ function hermetic(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /**
- * Runs the real `distill` CLI (pipeline/bin/distill.js) in `cwd` with JSON logs. `onSpawn` gets the
+ * Runs the real `distill` CLI (bin/distill.js) in `cwd` with JSON logs. `onSpawn` gets the
  * child process (e.g. to kill it midway).
  */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'pipeline/bin/distill.js'), ...args], {
+    const child = spawn(process.execPath, [join(projectRoot, 'bin/distill.js'), ...args], {
       cwd: opts.cwd ?? projectRoot,
       env: { ...hermetic(process.env), ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],

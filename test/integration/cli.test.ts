@@ -1,11 +1,8 @@
-/** The CLI surface: help, exit codes, config errors, stages that are not built yet. */
+/** The CLI surface: help, exit codes, config errors. */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { notBuiltCommand } from '../../pipeline/cli/commands/not-built-command.ts';
-import type { GlobalArgs } from '../../pipeline/cli/global-args.ts';
-import type { NotBuiltError } from '../../pipeline/errors.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { tmpDir } from '../helpers/tmp-dir.ts';
 
@@ -45,17 +42,6 @@ test('distill config prints the resolved config with overrides and defaults', as
   assert.equal(out.config.train.epochs, 3);
   assert.equal(out.config.train.alpha, 0.1);
   assert.equal(out.config.seed, 1);
-});
-
-test('a stage that is not built yet says so and exits 1', () => {
-  // No shipped command may still be unbuilt, so the check runs on the factory the CLI uses for them.
-  const cmd = notBuiltCommand('later <thing>', 'a planned stage', 'issue #99');
-  assert.equal(cmd.describe, 'a planned stage [not built yet: issue #99]');
-  assert.throws(() => (cmd.handler as (args: GlobalArgs) => void)({ verbose: false }), (err: NotBuiltError) => {
-    assert.equal(err.exitCode, 1);
-    assert.equal(err.message, 'the "later" stage is not built yet (tracked in issue #99); nothing was run');
-    return true;
-  });
 });
 
 test('distill finalize on a store directory that does not exist: exit 1, one line', async () => {

@@ -36,7 +36,7 @@ await writeFile(
 function distill(args: string[], cwd: string, opts: { killAfterOutputMs?: number; watch?: string } = {}): Promise<{ code: number | null; killed: boolean; ms: number; firstOutputMs: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [join(projectRoot, 'pipeline/bin/distill.js'), ...args, '--log-format', 'json'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(projectRoot, 'bin/distill.js'), ...args, '--log-format', 'json'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     let firstOutputMs: number | null = null;
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

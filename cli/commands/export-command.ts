@@ -19,7 +19,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
   handler: async (args) => {
     const ctx = commandContext(args);
     const exp = await ctx.experiment();
-    const { runExport } = await import('../../../stages/export/run-export.ts');
+    const { runExport } = await import('../../stages/export/run-export.ts');
     await runExport(exp, { ...(args.run !== undefined ? { run: args.run } : {}), ...(args.out !== undefined ? { out: args.out } : {}) }, ctx.reporter);
   },
 };

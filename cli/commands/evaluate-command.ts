@@ -18,14 +18,14 @@ export const evaluateCommand: CommandModule<GlobalArgs, EvaluateArgs> = {
       .example('$0 evaluate -c artifacts/experiments/mnist-kd/experiment.json', 'write <train.run>/report/{metrics.json,report.md,report.html}')
       .example('$0 evaluate -c artifacts/experiments/mnist-kd/experiment.json --set evaluate.severities=[1,3,5]', 'a lighter corruption suite') as unknown as Argv<EvaluateArgs>,
   handler: async (args) => {
-    const { UsageError } = await import('../../errors.ts');
+    const { UsageError } = await import('../../pipeline/errors.ts');
     if (args.limitRows !== undefined && (!Number.isInteger(args.limitRows) || args.limitRows < 1)) {
       throw new UsageError(`--limit-rows must be a positive integer, but got ${args.limitRows}`);
     }
     const ctx = commandContext(args);
     const extra = [...(args.limitRows !== undefined ? [`evaluate.limitRows=${args.limitRows}`] : []), ...(args.baseline !== undefined ? [`evaluate.baselineRun=${args.baseline}`] : [])];
     const exp = await ctx.experiment(extra);
-    const { runEvaluate } = await import('../../../stages/evaluate/run-evaluate.ts');
+    const { runEvaluate } = await import('../../stages/evaluate/run-evaluate.ts');
     await runEvaluate(exp, {}, ctx.reporter);
   },
 };

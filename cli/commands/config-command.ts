@@ -11,7 +11,7 @@ export const configCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       .example('$0 config -c artifacts/experiments/mnist-kd/experiment.json', 'show what a run of this experiment will use')
       .example('$0 config -c artifacts/experiments/mnist-kd/experiment.json --set train.epochs=1', 'check an override'),
   handler: async (args) => {
-    const { resolvedConfigRecord } = await import('../../config/load-experiment.ts');
+    const { resolvedConfigRecord } = await import('../../pipeline/config/load-experiment.ts');
     const exp = await commandContext(args).experiment();
     process.stdout.write(JSON.stringify(resolvedConfigRecord(exp), null, 2) + '\n');
   },

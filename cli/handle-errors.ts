@@ -1,4 +1,4 @@
-import { DistillError } from '../errors.ts';
+import { DistillError } from '../pipeline/errors.ts';
 
 /** The process exit code for an error: the DistillError's own, else 1. */
 export function exitCodeOf(err: unknown): number {

@@ -36,11 +36,11 @@ const mnistCommand: CommandModule<GlobalArgs, MnistArgs> = {
       .example('$0 data mnist', 'write artifacts/data/mnist (idempotent: a second run changes nothing)')
       .example('$0 data mnist --out /tmp/mini --limit-train 2000 --limit-test 500', 'a small subset for smoke tests') as unknown as Argv<MnistArgs>,
   handler: async (args) => {
-    const { runMnistData } = await import('../../../stages/data/run-mnist.ts');
+    const { runMnistData } = await import('../../stages/data/run-mnist.ts');
     const ctx = commandContext(args);
     for (const [flag, v] of [['--limit-train', args.limitTrain], ['--limit-test', args.limitTest], ['--rows-per-file', args.rowsPerFile]] as const) {
       if (v !== undefined && (!Number.isInteger(v) || v < 1)) {
-        const { UsageError } = await import('../../errors.ts');
+        const { UsageError } = await import('../../pipeline/errors.ts');
         throw new UsageError(`${flag} must be a positive integer, but got ${v}`);
       }
     }
@@ -70,8 +70,8 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
       .option('shape', { type: 'string', array: true, describe: 'logical shape of a feature, e.g. --shape pixels=28x28' })
       .example('$0 data index data/my-set --label y --shape image=32x32x3', 'index data/my-set/{train,test}/*.parquet') as unknown as Argv<IndexArgs>,
   handler: async (args) => {
-    const { indexDataset } = await import('../../dataset/index-dataset.ts');
-    const { UsageError } = await import('../../errors.ts');
+    const { indexDataset } = await import('../../pipeline/dataset/index-dataset.ts');
+    const { UsageError } = await import('../../pipeline/errors.ts');
     const { basename } = await import('node:path');
     const ctx = commandContext(args);
     const shapes: Record<string, number[]> = {};

@@ -72,14 +72,14 @@ export const teacherLogitsCommand: CommandModule<GlobalArgs, TeacherLogitsArgs> 
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --device cuda:0', 'on a GPU (needs the CUDA provider: docs/teacher-card.md)')
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --num-shards 4 --shard-index 1', 'worker 1 of 4; then `distill finalize <store>` (docs/scale-out.md)') as unknown as Argv<TeacherLogitsArgs>,
   handler: async (args) => {
-    const { resolveWorkerAssignment } = await import('../../../stages/teacher-logits/worker-assignment.ts');
+    const { resolveWorkerAssignment } = await import('../../stages/teacher-logits/worker-assignment.ts');
     const ctx = commandContext(args);
     const exp = await ctx.experiment(teacherLogitsOverrides(args));
     const worker = resolveWorkerAssignment(
       { numShards: args.numShards, shardIndex: args.shardIndex, environment: args.workerEnv, config: exp.config.teacherLogits?.workers },
       process.env,
     );
-    const { runTeacherLogits, runTeacherWorker } = await import('../../../stages/teacher-logits/run-teacher-logits.ts');
+    const { runTeacherLogits, runTeacherWorker } = await import('../../stages/teacher-logits/run-teacher-logits.ts');
     const result = worker ? await runTeacherWorker(exp, worker, { force: args.force }, ctx.reporter) : await runTeacherLogits(exp, { force: args.force }, ctx.reporter);
     const shards = Object.values(result.splits).reduce((s, x) => s + x.shards.length, 0);
     const rows = Object.values(result.splits).reduce((s, x) => s + x.shards.reduce((t, r) => t + r.rowEnd - r.rowStart, 0), 0);

@@ -1,4 +1,4 @@
-import type { LogFields, Progress, Reporter } from '../reporter.ts';
+import type { LogFields, Progress, Reporter } from '../pipeline/reporter.ts';
 
 /** How the CLI writes: human text, or one JSON object per line (the default when stdout is not a TTY). */
 export type LogFormat = 'text' | 'json';

@@ -16,7 +16,7 @@ export const finalizeCommand: CommandModule<GlobalArgs, FinalizeArgs> = {
       .example('$0 finalize artifacts/experiments/mnist-kd/store', 'after every `distill teacher-logits --num-shards N --shard-index i` worker has finished')
       .epilog('Refuses (exit 1, nothing written) with every problem: a missing worker, uncovered or twice-covered row ranges, a part of another teacher, dataset or encoding, a shard whose size or sha256 differs. Idempotent. See docs/scale-out.md.') as unknown as Argv<FinalizeArgs>,
   handler: async (args) => {
-    const { finalizeStore } = await import('../../../stages/teacher-logits/finalize-store.ts');
+    const { finalizeStore } = await import('../../stages/teacher-logits/finalize-store.ts');
     const ctx = commandContext(args);
     const result = await finalizeStore(args.store, ctx.reporter);
     const m = result.manifest;

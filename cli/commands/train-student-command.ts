@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../pipeline/errors.ts';
 import { commandContext } from '../command-context.ts';
 import type { GlobalArgs } from '../global-args.ts';
 
@@ -28,7 +28,7 @@ export const trainStudentCommand: CommandModule<GlobalArgs, TrainStudentArgs> = 
     }
     const ctx = commandContext(args);
     const exp = await ctx.experiment(args.epochs !== undefined ? [`train.epochs=${args.epochs}`] : []);
-    const { runTrainStudent } = await import('../../../stages/train-student/run-train-student.ts');
+    const { runTrainStudent } = await import('../../stages/train-student/run-train-student.ts');
     await runTrainStudent(exp, { resume: args.resume, force: args.force, ...(args.backend ? { backend: args.backend } : {}) }, ctx.reporter);
   },
 };

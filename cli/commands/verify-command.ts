@@ -17,9 +17,9 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       .example('$0 verify artifacts/experiments/mnist-kd', 'the dataset, store and runs of the demo experiment')
       .example('$0 verify artifacts/experiments/mnist-kd/store', 'one soft-target store') as unknown as Argv<VerifyArgs>,
   handler: async (args) => {
-    const { verifyPath } = await import('../../../stages/verify/verify-path.ts');
-    const { formatVerifyReport } = await import('../../../stages/verify/verify-report.ts');
-    const { IntegrityError } = await import('../../errors.ts');
+    const { verifyPath } = await import('../../stages/verify/verify-path.ts');
+    const { formatVerifyReport } = await import('../../stages/verify/verify-report.ts');
+    const { IntegrityError } = await import('../../pipeline/errors.ts');
     const report = await verifyPath(args.path);
     if (args.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else if (report.problems.length === 0) process.stdout.write(formatVerifyReport(report) + '\n');

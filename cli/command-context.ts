@@ -1,6 +1,6 @@
-import { ConfigError } from '../errors.ts';
-import type { LoadedExperiment } from '../config/load-experiment.ts';
-import type { Reporter } from '../reporter.ts';
+import { ConfigError } from '../pipeline/errors.ts';
+import type { LoadedExperiment } from '../pipeline/config/load-experiment.ts';
+import type { Reporter } from '../pipeline/reporter.ts';
 import { ConsoleReporter } from './console-reporter.ts';
 import type { GlobalArgs } from './global-args.ts';
 
@@ -18,7 +18,7 @@ export function commandContext(args: GlobalArgs): CommandContext {
     reporter: new ConsoleReporter(format),
     experiment: async (extra = []) => {
       if (!args.config) throw new ConfigError('this command needs an experiment config: --config artifacts/experiments/<name>/experiment.json');
-      const { loadExperiment } = await import('../config/load-experiment.ts');
+      const { loadExperiment } = await import('../pipeline/config/load-experiment.ts');
       return loadExperiment(args.config, [...(args.set ?? []), ...extra]);
     },
   };

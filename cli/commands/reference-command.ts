@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../pipeline/errors.ts';
 import { commandContext } from '../command-context.ts';
 import type { GlobalArgs } from '../global-args.ts';
 
@@ -34,7 +34,7 @@ export const referenceCommand: CommandModule<GlobalArgs, ReferenceArgs> = {
     const seeds = parseList('--seeds', args.seeds, true).map(Number);
     const variants = args.variants ? parseList('--variants', args.variants, false) : undefined;
     const ctx = commandContext(args);
-    const { runReference, referenceTable, REFERENCE_METRICS } = await import('../../../stages/reference/run-reference.ts');
+    const { runReference, referenceTable, REFERENCE_METRICS } = await import('../../stages/reference/run-reference.ts');
     const metrics = await runReference({ dir: args.dir, seeds, jobs: args.jobs, ...(variants ? { variants } : {}) }, ctx.reporter);
     ctx.reporter.info(`wrote ${args.dir}/${REFERENCE_METRICS}\n${referenceTable(metrics)}`, { comparisons: metrics.comparisons });
   },

@@ -5,7 +5,7 @@
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UsageError } from '../errors.ts';
+import { UsageError } from '../pipeline/errors.ts';
 import { configCommand } from './commands/config-command.ts';
 import { dataCommand } from './commands/data-command.ts';
 import { evaluateCommand } from './commands/evaluate-command.ts';

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../errors.ts';
+import { UsageError } from '../../pipeline/errors.ts';
 import { commandContext } from '../command-context.ts';
 import type { GlobalArgs } from '../global-args.ts';
 
@@ -31,9 +31,9 @@ export const reproduceCommand: CommandModule<GlobalArgs, ReproduceArgs> = {
     const bad = stages?.filter((s) => !(STAGES as readonly string[]).includes(s)) ?? [];
     if (bad.length > 0 || stages?.length === 0) throw new UsageError(`--stages must be a comma-separated list of ${STAGES.join(', ')}, but got ${JSON.stringify(args.stages)}`);
     const ctx = commandContext(args);
-    const { runReproduce } = await import('../../../stages/reproduce/run-reproduce.ts');
-    const { formatComparisonTable } = await import('../../../stages/reproduce/comparison-table.ts');
-    const { IntegrityError } = await import('../../errors.ts');
+    const { runReproduce } = await import('../../stages/reproduce/run-reproduce.ts');
+    const { formatComparisonTable } = await import('../../stages/reproduce/comparison-table.ts');
+    const { IntegrityError } = await import('../../pipeline/errors.ts');
     const result = await runReproduce(
       args.experiment,
       {

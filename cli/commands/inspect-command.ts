@@ -18,9 +18,9 @@ export const inspectCommand: CommandModule<GlobalArgs, InspectArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the summary as JSON' })
       .example('$0 inspect artifacts/experiments/mnist-kd/store', 'what the demo store holds') as unknown as Argv<InspectArgs>,
   handler: async (args) => {
-    const { UsageError } = await import('../../errors.ts');
+    const { UsageError } = await import('../../pipeline/errors.ts');
     if (!Number.isInteger(args.rows) || args.rows < 0) throw new UsageError(`--rows must be a non-negative integer, but got ${args.rows}`);
-    const { formatStoreSummary, inspectStore } = await import('../../../stages/teacher-logits/inspect-store.ts');
+    const { formatStoreSummary, inspectStore } = await import('../../stages/teacher-logits/inspect-store.ts');
     const summary = await inspectStore(args.store, args.rows);
     if (args.json) {
       const { manifest, ...rest } = summary;
