@@ -1,4 +1,4 @@
-import { join, relative, isAbsolute } from 'node:path';
+import { join } from 'node:path';
 import { DataError, IntegrityError } from '../errors.ts';
 import { openSession } from '../engines/onnxruntime.ts';
 import type { OpenSessionOptions, OpenedSession } from '../engines/onnxruntime.ts';
@@ -19,12 +19,6 @@ export interface LoadedTeacher {
   sha256: string;
   /** The session and what runs it. */
   opened: OpenedSession;
-}
-
-/** `p` relative to `base` when inside it, else as given. */
-export function displayPath(p: string, base: string = process.cwd()): string {
-  const rel = relative(base, p);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }
 
 /**

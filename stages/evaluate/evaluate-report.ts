@@ -7,7 +7,7 @@ import type { ErrorAttribution } from './error-attribution.ts';
 import type { ClassAccuracy } from './per-class-accuracy.ts';
 import type { SliceMetrics } from './slice-metrics.ts';
 import type { OnnxTiming } from './time-onnx-model.ts';
-import type { ExportParity } from '../export/check-export-parity.ts';
+import type { ExportParity } from '../../pipeline/export/check-export-parity.ts';
 
 /** Metrics of one model on the clean eval rows. */
 export interface ModelMetrics {

@@ -4,13 +4,13 @@ import { columnsWithRole, readDatasetManifest } from '../../pipeline/dataset/dat
 import { selectBackend } from '../../pipeline/engines/tfjs.ts';
 import { ConfigError, DataError } from '../../pipeline/errors.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
-import { resolveEvaluateSection } from '../evaluate/resolve-evaluate-section.ts';
-import { readEvalRows } from '../evaluate/read-eval-rows.ts';
-import { exportCheckedStudent } from './export-checked-student.ts';
-import type { CheckedExport } from './export-checked-student.ts';
-import { loadStudentModel } from './load-student-model.ts';
-import { predictLayersModel } from './predict-layers-model.ts';
-import { resolveStudentRun } from './resolve-student-run.ts';
+import { resolveEvaluateSection } from '../../pipeline/eval/resolve-evaluate-section.ts';
+import { readEvalRows } from '../../pipeline/eval/read-eval-rows.ts';
+import { exportCheckedStudent } from '../../pipeline/export/export-checked-student.ts';
+import type { CheckedExport } from '../../pipeline/export/export-checked-student.ts';
+import { loadStudentModel } from '../../pipeline/student/load-student-model.ts';
+import { predictLayersModel } from '../../pipeline/student/predict-layers-model.ts';
+import { resolveStudentRun } from '../../pipeline/student/resolve-student-run.ts';
 
 /** Options of {@link runExport}. */
 export interface ExportOptions {

@@ -1,4 +1,4 @@
-import type { RunManifest } from '../train-student/run-manifest.ts';
+import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
 import type { ComparisonRow } from './comparison-table.ts';
 import { LOSS_ATOL, LOSS_RTOL, RATE_ATOL, within } from './reproduce-tolerances.ts';
 

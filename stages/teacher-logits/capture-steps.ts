@@ -11,7 +11,7 @@ import { softwareProvenance } from '../../pipeline/provenance.ts';
 import { openStore } from '../../pipeline/store/open-store.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreManifest, StoreRuntime, StoreSplit, StoreTiming } from '../../pipeline/store/store-manifest.ts';
-import { displayPath } from '../../pipeline/teacher/load-teacher.ts';
+import { displayPath } from '../../pipeline/io/display-path.ts';
 import { diffCaptureKeys, keyOfManifest } from './capture-key.ts';
 import type { CaptureKey } from './capture-key.ts';
 import { computeSplit } from './compute-split.ts';

@@ -17,7 +17,7 @@ import type { Reporter } from '../../pipeline/reporter.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreRuntime, StoreShardRecord } from '../../pipeline/store/store-manifest.ts';
 import { valuesPerRow } from '../../pipeline/teacher/check-bindings.ts';
-import { displayPath } from '../../pipeline/teacher/load-teacher.ts';
+import { displayPath } from '../../pipeline/io/display-path.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import { inputTensor, toStoredLogits } from '../../pipeline/teacher/teacher-tensors.ts';
 import type { CaptureKey } from './capture-key.ts';

@@ -4,6 +4,7 @@ import type { Data, Table, Vector } from 'apache-arrow';
 import type { DatasetColumn, DatasetFile, DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
 import { getSplit } from '../../pipeline/dataset/dataset-manifest.ts';
 import { DataError } from '../../pipeline/errors.ts';
+import { featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
 import { readDatasetFile } from '../../pipeline/dataset/read-dataset-file.ts';
 import type { ShardTargets, StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { ChunkedSplit, FeatureValues, LoadedChunk, RowRange } from './chunked-split.ts';
@@ -75,12 +76,6 @@ interface DecodedFile {
   rowStart: number;
   features: FeatureValues;
   labels: Int32Array;
-}
-
-/** Values per row of a feature column, from its manifest type. */
-export function featureSizeOf(column: DatasetColumn): number {
-  const m = /^fixed_size_list<[a-z0-9]+>\[(\d+)\]$/.exec(column.type);
-  return m ? Number(m[1]) : 1;
 }
 
 function sliceTargets(t: ShardTargets, range: RowRange, enc: StoreEncoding): ShardTargets {

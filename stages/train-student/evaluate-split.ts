@@ -7,25 +7,7 @@ import type { DistillationLossOptions, TopKTail } from './distillation-loss.ts';
 import { sequentialPlan } from './epoch-plan.ts';
 import { readAhead } from './read-ahead.ts';
 import { streamBatches } from './stream-batches.ts';
-
-/** Per-epoch evaluation of the student on one split. */
-export interface SplitMetrics {
-  split: string;
-  rows: number;
-  /** Share of rows whose argmax equals the label. */
-  accuracy: number;
-  /** Mean hard-label cross-entropy (T = 1). */
-  ce: number;
-  /** Top-1 agreement with the teacher; null without cached targets for the split. */
-  agreement: number | null;
-  /** Mean KL(teacher || student) at `klTemperature` (1 for dense targets); null without targets. */
-  kl: number | null;
-  klTemperature: number | null;
-  /** Mean KL(p_t^T || p_s^T) at the training temperature T (the distillation term without its weight); null without targets. */
-  klAtT: number | null;
-  /** The training objective on this split: alpha * ce + (1 - alpha) * T^2 * klAtT (ce alone when alpha = 1 or no targets). */
-  loss: number;
-}
+import type { SplitMetrics } from '../../pipeline/student/run-manifest.ts';
 
 /** Options of {@link evaluateSplit}. */
 export interface EvaluateOptions {

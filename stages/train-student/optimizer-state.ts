@@ -1,14 +1,7 @@
 import type { TrainSection } from '../../pipeline/config/experiment-config.ts';
 import { DataError } from '../../pipeline/errors.ts';
 import { tf } from '../../pipeline/engines/tfjs.ts';
-
-/** One saved array: name, shape, dtype and values. */
-export interface SavedArray {
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32';
-  values: Float32Array | Int32Array;
-}
+import type { SavedArray } from '../../pipeline/student/checkpoint.ts';
 
 /** Momentum of the `momentum` optimizer (SGD with momentum). */
 export const MOMENTUM = 0.9;

@@ -10,7 +10,7 @@ import type { Reporter } from '../../pipeline/reporter.ts';
 import { openStore, verifyStore } from '../../pipeline/store/open-store.ts';
 import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
-import { featureSizeOf } from './dataset-split-source.ts';
+import { featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
 import { pathExists } from '../../pipeline/io/path-exists.ts';
 
 /** Everything the training loop reads, checked against each other. */

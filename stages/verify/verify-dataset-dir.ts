@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { readDatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
 import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
 import { checkDatasetContent, checkDatasetFiles, datasetManifestProblems } from '../../pipeline/dataset/verify-dataset.ts';
-import { displayPath } from '../../pipeline/teacher/load-teacher.ts';
+import { displayPath } from '../../pipeline/io/display-path.ts';
 import { newReport } from './verify-report.ts';
 import type { VerifyReport } from './verify-report.ts';
 

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { UsageError } from '../../pipeline/errors.ts';
-import { displayPath } from '../../pipeline/teacher/load-teacher.ts';
-import { CHECKPOINT_DIR } from '../train-student/checkpoint.ts';
-import { RUN_MANIFEST } from '../train-student/run-manifest.ts';
-import { experimentFiles } from './experiment-files.ts';
+import { displayPath } from '../../pipeline/io/display-path.ts';
+import { CHECKPOINT_DIR } from '../../pipeline/student/checkpoint.ts';
+import { RUN_MANIFEST } from '../../pipeline/student/run-manifest.ts';
+import { experimentFiles } from '../../pipeline/config/experiment-files.ts';
 import { verifyDatasetDir } from './verify-dataset-dir.ts';
 import { verifyExperiment } from './verify-experiment.ts';
 import { readJson } from './verify-report.ts';

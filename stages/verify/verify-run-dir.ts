@@ -4,10 +4,10 @@ import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
 import { readDatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
 import { sha256Bytes, sha256File } from '../../pipeline/io/sha256.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
-import { displayPath } from '../../pipeline/teacher/load-teacher.ts';
-import { CHECKPOINT_DIR, readLatestCheckpoint } from '../train-student/checkpoint.ts';
-import { RUN_MANIFEST } from '../train-student/run-manifest.ts';
-import type { RunManifest } from '../train-student/run-manifest.ts';
+import { displayPath } from '../../pipeline/io/display-path.ts';
+import { CHECKPOINT_DIR, readLatestCheckpoint } from '../../pipeline/student/checkpoint.ts';
+import { RUN_MANIFEST } from '../../pipeline/student/run-manifest.ts';
+import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
 import { canonicalJson, jsonDiffs, newReport, readJson } from './verify-report.ts';
 import type { VerifyReport } from './verify-report.ts';
 

@@ -13,7 +13,7 @@ import type { ShardTargets } from '../../pipeline/store/soft-target-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
 import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
 import { TEACHER_CARD } from '../../pipeline/teacher/teacher-card.ts';
-import { displayPath } from '../../pipeline/teacher/load-teacher.ts';
+import { displayPath } from '../../pipeline/io/display-path.ts';
 import { canonicalJson, jsonDiffs, newReport, readJson } from './verify-report.ts';
 import type { VerifyProblem, VerifyReport } from './verify-report.ts';
 

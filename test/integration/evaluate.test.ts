@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import { readTeacherCard } from '../../pipeline/teacher/teacher-card.ts';
 import { mnistPackageDir } from '../../stages/data/run-mnist.ts';
 import type { EvaluateReport } from '../../stages/evaluate/evaluate-report.ts';
-import type { RunManifest } from '../../stages/train-student/run-manifest.ts';
+import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
 import { writeClassMeanTeacher } from '../fixtures/class-mean-teacher.ts';
 import { decodePng } from '../helpers/decode-png.ts';
 import { CHROMIUM, dumpDom, screenshot } from '../helpers/headless-chromium.ts';

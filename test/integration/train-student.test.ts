@@ -9,7 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../pipeline/provenance.ts';
-import type { RunManifest } from '../../stages/train-student/run-manifest.ts';
+import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
 import { jsonLines, runCli } from '../helpers/run-cli.ts';
 import { teacherWorkspace, writeTeacher } from '../helpers/teacher-workspace.ts';
 

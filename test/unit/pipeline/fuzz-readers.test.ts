@@ -24,7 +24,7 @@ import { shardTable } from '../../../pipeline/store/shard-table.ts';
 import type { StoreEncoding } from '../../../pipeline/store/soft-target-store.ts';
 import { readTeacherCard } from '../../../pipeline/teacher/teacher-card.ts';
 import { runMnistData } from '../../../stages/data/run-mnist.ts';
-import { readLatestCheckpoint, writeCheckpoint } from '../../../stages/train-student/checkpoint.ts';
+import { readLatestCheckpoint, writeCheckpoint } from '../../../pipeline/student/checkpoint.ts';
 import { verifyRunDir } from '../../../stages/verify/verify-run-dir.ts';
 import { tmpDir } from '../../helpers/tmp-dir.ts';
 import { writeTestStore } from '../../helpers/write-test-store.ts';

@@ -12,7 +12,7 @@ import type { DatasetManifest } from '../../../../pipeline/dataset/dataset-manif
 import { CollectingReporter, silentReporter } from '../../../../pipeline/reporter.ts';
 import { runMnistData } from '../../../../stages/data/run-mnist.ts';
 import { runTrainStudent } from '../../../../stages/train-student/run-train-student.ts';
-import type { RunManifest } from '../../../../stages/train-student/run-manifest.ts';
+import type { RunManifest } from '../../../../pipeline/student/run-manifest.ts';
 import { tmpDir } from '../../../helpers/tmp-dir.ts';
 import { writeTestStore } from '../../../helpers/write-test-store.ts';
 

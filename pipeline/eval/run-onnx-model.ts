@@ -1,8 +1,8 @@
-import type { EngineSession } from '../../pipeline/engines/onnxruntime.ts';
-import { DataError } from '../../pipeline/errors.ts';
-import type { NumericArray } from '../../pipeline/io/column-values.ts';
-import type { TeacherCard } from '../../pipeline/teacher/teacher-card.ts';
-import { inputTensor, toStoredLogits } from '../../pipeline/teacher/teacher-tensors.ts';
+import type { EngineSession } from '../engines/onnxruntime.ts';
+import { DataError } from '../errors.ts';
+import type { NumericArray } from '../io/column-values.ts';
+import type { TeacherCard } from '../teacher/teacher-card.ts';
+import { inputTensor, toStoredLogits } from '../teacher/teacher-tensors.ts';
 
 /**
  * Runs an ONNX model described by a teacher card (the teacher, or the exported student, which has a

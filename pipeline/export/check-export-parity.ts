@@ -1,8 +1,8 @@
-import type { EngineSession } from '../../pipeline/engines/onnxruntime.ts';
-import { DataError } from '../../pipeline/errors.ts';
-import type { NumericArray } from '../../pipeline/io/column-values.ts';
-import type { TeacherCard } from '../../pipeline/teacher/teacher-card.ts';
-import { runOnnxModel } from '../evaluate/run-onnx-model.ts';
+import type { EngineSession } from '../engines/onnxruntime.ts';
+import { DataError } from '../errors.ts';
+import type { NumericArray } from '../io/column-values.ts';
+import type { TeacherCard } from '../teacher/teacher-card.ts';
+import { runOnnxModel } from '../eval/run-onnx-model.ts';
 
 /** Default tolerance of the export check: max |ORT - tfjs| over every output value. */
 export const EXPORT_TOLERANCE = 1e-4;

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadExperiment } from '../../../../pipeline/config/load-experiment.ts';
-import { EVALUATE_DEFAULTS, resolveEvaluateSection } from '../../../../stages/evaluate/resolve-evaluate-section.ts';
+import { EVALUATE_DEFAULTS, resolveEvaluateSection } from '../../../../pipeline/eval/resolve-evaluate-section.ts';
 import { tmpDir } from '../../../helpers/tmp-dir.ts';
 
 async function load(evaluate: unknown, overrides: string[] = []): Promise<Awaited<ReturnType<typeof loadExperiment>>> {

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
-import { resolveInWorkspace } from '../../pipeline/config/load-experiment.ts';
-import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
-import { columnsWithRole } from '../../pipeline/dataset/dataset-manifest.ts';
-import { ConfigError, DataError } from '../../pipeline/errors.ts';
-import { RUN_MANIFEST } from '../train-student/run-manifest.ts';
-import type { RunManifest } from '../train-student/run-manifest.ts';
+import type { LoadedExperiment } from '../config/load-experiment.ts';
+import { resolveInWorkspace } from '../config/load-experiment.ts';
+import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
+import { columnsWithRole } from '../dataset/dataset-manifest.ts';
+import { ConfigError, DataError } from '../errors.ts';
+import { RUN_MANIFEST } from './run-manifest.ts';
+import type { RunManifest } from './run-manifest.ts';
 import { findModelJson } from './load-student-model.ts';
 
 /** A finished student run and how its model reads the dataset. */

@@ -1,11 +1,29 @@
-import type { BackendChoice } from '../../pipeline/engines/tfjs.ts';
-import type { SoftwareProvenance } from '../../pipeline/provenance.ts';
-import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
+import type { BackendChoice } from '../engines/tfjs.ts';
+import type { SoftwareProvenance } from '../provenance.ts';
+import type { StoreEncoding } from '../store/soft-target-store.ts';
 import type { EpochRecord } from './checkpoint.ts';
-import type { SplitMetrics } from './evaluate-split.ts';
 
 /** The run manifest's file name inside a run folder. */
 export const RUN_MANIFEST = 'run-manifest.json';
+
+/** Per-epoch evaluation of the student on one split. */
+export interface SplitMetrics {
+  split: string;
+  rows: number;
+  /** Share of rows whose argmax equals the label. */
+  accuracy: number;
+  /** Mean hard-label cross-entropy (T = 1). */
+  ce: number;
+  /** Top-1 agreement with the teacher; null without cached targets for the split. */
+  agreement: number | null;
+  /** Mean KL(teacher || student) at `klTemperature` (1 for dense targets); null without targets. */
+  kl: number | null;
+  klTemperature: number | null;
+  /** Mean KL(p_t^T || p_s^T) at the training temperature T (the distillation term without its weight); null without targets. */
+  klAtT: number | null;
+  /** The training objective on this split: alpha * ce + (1 - alpha) * T^2 * klAtT (ce alone when alpha = 1 or no targets). */
+  loss: number;
+}
 
 /** One line of metrics.jsonl: an epoch's training loss and evaluation. */
 export interface EpochMetrics {

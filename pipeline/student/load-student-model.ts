@@ -4,8 +4,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { tf } from '../../pipeline/engines/tfjs.ts';
-import { DataError } from '../../pipeline/errors.ts';
+import { tf } from '../engines/tfjs.ts';
+import { DataError } from '../errors.ts';
 
 /** Where a run folder keeps its model.json, tried in order. */
 export const MODEL_JSON_CANDIDATES = ['model.json', 'model/model.json', 'final/model.json'];

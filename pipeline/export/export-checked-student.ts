@@ -1,15 +1,15 @@
 import { join, relative } from 'node:path';
-import { openSession } from '../../pipeline/engines/onnxruntime.ts';
-import type { OpenSessionOptions, OpenedSession } from '../../pipeline/engines/onnxruntime.ts';
-import type { tf } from '../../pipeline/engines/tfjs.ts';
-import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
-import type { NumericArray } from '../../pipeline/io/column-values.ts';
-import { sha256File } from '../../pipeline/io/sha256.ts';
-import { softwareProvenance } from '../../pipeline/provenance.ts';
-import type { Reporter } from '../../pipeline/reporter.ts';
+import { openSession } from '../engines/onnxruntime.ts';
+import type { OpenSessionOptions, OpenedSession } from '../engines/onnxruntime.ts';
+import type { tf } from '../engines/tfjs.ts';
+import { atomicWriteJson } from '../io/atomic-write.ts';
+import type { NumericArray } from '../io/column-values.ts';
+import { sha256File } from '../io/sha256.ts';
+import { softwareProvenance } from '../provenance.ts';
+import type { Reporter } from '../reporter.ts';
 import { checkExportParity } from './check-export-parity.ts';
 import type { ExportParity } from './check-export-parity.ts';
-import type { StudentRun } from './resolve-student-run.ts';
+import type { StudentRun } from '../student/resolve-student-run.ts';
 import { writeStudentOnnx } from './write-student-onnx.ts';
 import type { WrittenOnnx } from './write-student-onnx.ts';
 

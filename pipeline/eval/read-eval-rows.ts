@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
-import { getSplit } from '../../pipeline/dataset/dataset-manifest.ts';
-import { SplitReader } from '../../pipeline/dataset/split-reader.ts';
-import { DataError } from '../../pipeline/errors.ts';
-import { columnValues } from '../../pipeline/io/column-values.ts';
-import type { NumericArray } from '../../pipeline/io/column-values.ts';
-import { featureSizeOf } from '../train-student/dataset-split-source.ts';
+import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
+import { getSplit } from '../dataset/dataset-manifest.ts';
+import { SplitReader } from '../dataset/split-reader.ts';
+import { DataError } from '../errors.ts';
+import { columnValues } from '../io/column-values.ts';
+import type { NumericArray } from '../io/column-values.ts';
+import { featureSizeOf } from '../dataset/feature-size.ts';
 
 /** The first rows of a split, column by column, in memory. */
 export interface EvalRows {

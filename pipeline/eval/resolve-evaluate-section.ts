@@ -1,4 +1,4 @@
-import type { EvaluateSection } from '../../pipeline/config/experiment-config.ts';
+import type { EvaluateSection } from '../config/experiment-config.ts';
 
 /** The evaluate section's defaults (the same as schemas/experiment.schema.json's). */
 export const EVALUATE_DEFAULTS: Readonly<EvaluateSection> = Object.freeze<EvaluateSection>({

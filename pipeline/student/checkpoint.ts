@@ -1,9 +1,16 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataError } from '../../pipeline/errors.ts';
-import { atomicWrite, atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
-import { sha256Bytes } from '../../pipeline/io/sha256.ts';
-import type { SavedArray } from './optimizer-state.ts';
+import { DataError } from '../errors.ts';
+import { atomicWrite, atomicWriteJson } from '../io/atomic-write.ts';
+import { sha256Bytes } from '../io/sha256.ts';
+
+/** One saved array: name, shape, dtype and values. */
+export interface SavedArray {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  values: Float32Array | Int32Array;
+}
 
 /** One epoch's record kept in checkpoints and the run manifest. */
 export interface EpochRecord {

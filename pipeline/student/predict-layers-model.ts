@@ -1,5 +1,5 @@
-import { tf } from '../../pipeline/engines/tfjs.ts';
-import type { NumericArray } from '../../pipeline/io/column-values.ts';
+import { tf } from '../engines/tfjs.ts';
+import type { NumericArray } from '../io/column-values.ts';
 
 /**
  * Runs a Layers model over `rows` rows of features in batches: input = value * `inputScale` as

@@ -10,8 +10,8 @@ import { openSession } from '../../../../pipeline/engines/onnxruntime.ts';
 import { tf } from '../../../../pipeline/engines/tfjs.ts';
 import { encodeModel } from '../../../../pipeline/onnx/encode-model.ts';
 import { silentReporter } from '../../../../pipeline/reporter.ts';
-import { layersToOnnx } from '../../../../stages/export/layers-to-onnx.ts';
-import { predictLayersModel } from '../../../../stages/export/predict-layers-model.ts';
+import { layersToOnnx } from '../../../../pipeline/export/layers-to-onnx.ts';
+import { predictLayersModel } from '../../../../pipeline/student/predict-layers-model.ts';
 import { mulberry32 } from '../../../fixtures/tiny-teacher.ts';
 
 const TOL = 1e-4;

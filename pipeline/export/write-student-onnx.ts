@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { tf } from '../../pipeline/engines/tfjs.ts';
-import { atomicWrite, atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
-import { sha256Bytes } from '../../pipeline/io/sha256.ts';
-import { encodeModel } from '../../pipeline/onnx/encode-model.ts';
-import type { TeacherCard } from '../../pipeline/teacher/teacher-card.ts';
+import type { tf } from '../engines/tfjs.ts';
+import { atomicWrite, atomicWriteJson } from '../io/atomic-write.ts';
+import { sha256Bytes } from '../io/sha256.ts';
+import { encodeModel } from '../onnx/encode-model.ts';
+import type { TeacherCard } from '../teacher/teacher-card.ts';
 import { layersToOnnx } from './layers-to-onnx.ts';
 import type { LayersToOnnxResult } from './layers-to-onnx.ts';
 

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UsageError } from '../../pipeline/errors.ts';
+import { UsageError } from '../errors.ts';
 
 /** True for JSON that looks like an experiment config: an object with `extends`, or `name` and `dataset`. */
 function looksLikeExperiment(value: unknown): boolean {

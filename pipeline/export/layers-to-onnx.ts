@@ -17,9 +17,9 @@
  * Input: float32 `[batch, ...model input shape]`, named after the dataset feature; it receives what
  * the tfjs model receives (feature values times the student's input scale). The batch dim is dynamic.
  */
-import { DataError } from '../../pipeline/errors.ts';
-import type { OnnxModelSpec, OnnxNodeSpec, OnnxTensorSpec } from '../../pipeline/onnx/encode-model.ts';
-import type { tf } from '../../pipeline/engines/tfjs.ts';
+import { DataError } from '../errors.ts';
+import type { OnnxModelSpec, OnnxNodeSpec, OnnxTensorSpec } from '../onnx/encode-model.ts';
+import type { tf } from '../engines/tfjs.ts';
 
 /** Options of {@link layersToOnnx}. */
 export interface LayersToOnnxOptions {

@@ -1,0 +1,7 @@
+import type { DatasetColumn } from './dataset-manifest.ts';
+
+/** Values per row of a feature column, from its manifest type. */
+export function featureSizeOf(column: DatasetColumn): number {
+  const m = /^fixed_size_list<[a-z0-9]+>\[(\d+)\]$/.exec(column.type);
+  return m ? Number(m[1]) : 1;
+}
