@@ -3,6 +3,38 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The floors (README, Layout): cli/ (and bin/) on top, then stages/, then pipeline/ at the bottom.
+// An import may only point down: pipeline/ imports nothing from stages/ or cli/; a stage imports
+// pipeline/ and its own folder; an orchestrating stage (reproduce, reference) may in addition call
+// another stage's public entry, its run-*.ts file. Relative specifiers only, so the patterns see the
+// folder an import climbs into. Lazy `import()` calls are checked too (no-restricted-syntax).
+const CLI = { regex: '^(\\.\\./)+cli/', message: 'cli/ is the top floor: nothing below it imports it.' };
+const STAGES = { regex: '^(\\.\\./)+stages/', message: 'pipeline/ is the ground floor: it never imports a stage. Move the shared contract into pipeline/.' };
+const OTHER_STAGE = {
+  regex: '^\\.\\./[^./][^/]*/',
+  message: 'a stage imports pipeline/ and its own folder only: move what several stages share into pipeline/.',
+};
+const OTHER_STAGE_NOT_ENTRY = {
+  regex: '^\\.\\./[^./][^/]*/(?!run-[^/]+\\.ts$)',
+  message: "an orchestrating stage may import another stage's public entry (its run-*.ts) only.",
+};
+/** Rule entries for a floor: static imports via no-restricted-imports, lazy import() via no-restricted-syntax. */
+function floor(...patterns) {
+  return {
+    'no-restricted-imports': ['error', { patterns: patterns.map((p) => ({ regex: p.regex, message: p.message })) }],
+    'no-restricted-syntax': [
+      'error',
+      // esquery's /regex/ cannot hold a slash, so it is written \x2F there.
+      ...patterns.map((p) => ({ selector: `ImportExpression > Literal[value=/${p.regex.replaceAll('/', '\\x2F')}/]`, message: p.message })),
+    ],
+  };
+}
+const LAYERING = {
+  pipeline: floor(STAGES, CLI),
+  stages: floor(OTHER_STAGE, CLI),
+  orchestrators: floor(OTHER_STAGE_NOT_ENTRY, CLI),
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', '.scratch/**', 'artifacts/**', 'runs/**', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
@@ -22,6 +54,9 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
+  { files: ['pipeline/**/*.ts'], rules: LAYERING.pipeline },
+  { files: ['stages/**/*.ts'], ignores: ['stages/reproduce/**', 'stages/reference/**'], rules: LAYERING.stages },
+  { files: ['stages/reproduce/**/*.ts', 'stages/reference/**/*.ts'], rules: LAYERING.orchestrators },
   {
     // The CLI, benchmarks, tests and scripts are the places allowed to print.
     files: ['cli/**/*.ts', 'test/**/*.ts', 'artifacts/**/*.ts'],
