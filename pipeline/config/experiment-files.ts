@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { readJsonFile } from '../io/read-json.ts';
 
 /** True for JSON that looks like an experiment config: an object with `extends`, or `name` and `dataset`. */
 function looksLikeExperiment(value: unknown): boolean {
@@ -20,11 +21,9 @@ export async function experimentFiles(path: string): Promise<string[]> {
   if (!info.isDirectory()) return [path];
   const files: string[] = [];
   for (const name of (await readdir(path)).filter((n) => n.endsWith('.json')).sort()) {
-    try {
-      if (looksLikeExperiment(JSON.parse(await readFile(join(path, name), 'utf8')))) files.push(join(path, name));
-    } catch {
-      // not JSON: not an experiment config
-    }
+    // A file that is not JSON is not an experiment config.
+    const read = await readJsonFile(join(path, name));
+    if (read.ok && looksLikeExperiment(read.value)) files.push(join(path, name));
   }
   if (files.length === 0) throw new UsageError(`${path} holds no experiment config (*.json with "name" and "dataset", or "extends")`);
   return files.sort((a, b) => Number(b.endsWith('/experiment.json')) - Number(a.endsWith('/experiment.json')));

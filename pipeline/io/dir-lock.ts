@@ -1,7 +1,8 @@
-import { open, readFile, rm, mkdir, stat, utimes } from 'node:fs/promises';
+import { open, rm, mkdir, stat, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { LockError } from '../errors.ts';
+import { readJsonFile } from './read-json.ts';
 
 /** A held lock; release it in a finally block. */
 export interface DirLock {
@@ -55,11 +56,9 @@ export async function liveLockOwner(path: string, staleAfterMs = Infinity): Prom
   } catch {
     return null;
   }
-  try {
-    owner = JSON.parse(await readFile(path, 'utf8')) as LockOwner;
-  } catch {
-    return null; // Unreadable lock file (crashed mid-write): stale.
-  }
+  const read = await readJsonFile(path);
+  if (!read.ok) return null; // Unreadable lock file (crashed mid-write): stale.
+  owner = (read.value as LockOwner | null) ?? {};
   if (owner.host === undefined) return null;
   if (owner.host === hostname()) return processAlive(owner.pid ?? -1) ? owner : null;
   return Date.now() - mtimeMs > staleAfterMs ? null : owner;

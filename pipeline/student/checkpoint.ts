@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DataError } from '../errors.ts';
 import { atomicWrite, atomicWriteJson } from '../io/atomic-write.ts';
 import { sha256Bytes } from '../io/sha256.ts';
+import { readJsonFile } from '../io/read-json.ts';
 
 /** One saved array: name, shape, dtype and values. */
 export interface SavedArray {
@@ -138,12 +139,9 @@ export async function readLatestCheckpoint(runDir: string): Promise<Checkpoint |
   const latest = names.filter((n) => /^epoch-\d+\.json$/.test(n)).sort().pop();
   if (!latest) return null;
   const where = join(dir, latest);
-  let meta: CheckpointMeta;
-  try {
-    meta = JSON.parse(await readFile(where, 'utf8')) as CheckpointMeta;
-  } catch (err) {
-    throw new DataError(`${where} is not valid JSON (${(err as Error).message}); remove the checkpoint or re-run with --force`);
-  }
+  const read = await readJsonFile(where);
+  if (!read.ok) throw new DataError(`${where} ${read.problem}; remove the checkpoint or re-run with --force`);
+  const meta = read.value as CheckpointMeta;
   if (meta?.kind !== 'distill.student-checkpoint') throw new DataError(`${where}: kind is ${JSON.stringify(meta?.kind)}, expected "distill.student-checkpoint"`);
   if (typeof meta.data?.file !== 'string' || !/^epoch-\d+\.bin$/.test(meta.data.file)) throw new DataError(`${where}: data.file is ${JSON.stringify(meta.data?.file)}, expected "epoch-NNNN.bin"`);
   let data: Buffer;

@@ -6,6 +6,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { tf } from '../engines/tfjs.ts';
 import { DataError } from '../errors.ts';
+import { readJsonFile } from '../io/read-json.ts';
 
 /** Where a run folder keeps its model.json, tried in order. */
 export const MODEL_JSON_CANDIDATES = ['model.json', 'model/model.json', 'final/model.json'];
@@ -37,15 +38,10 @@ export interface LoadedStudent {
  * @throws DataError naming the file when model.json or a weight file is missing or malformed.
  */
 export async function loadStudentModel(modelJson: string): Promise<LoadedStudent> {
-  let json: tf.io.ModelJSON;
-  let bytes = 0;
-  try {
-    const text = await readFile(modelJson, 'utf8');
-    bytes += Buffer.byteLength(text);
-    json = JSON.parse(text) as tf.io.ModelJSON;
-  } catch (err) {
-    throw new DataError(`${modelJson}: cannot read the student model (${(err as Error).message})`, { cause: err });
-  }
+  const read = await readJsonFile(modelJson);
+  if (!read.ok) throw new DataError(`${modelJson}: cannot read the student model (${read.problem})`);
+  const json = read.value as tf.io.ModelJSON;
+  let bytes = Buffer.byteLength(read.text);
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
     throw new DataError(`${modelJson}: not a tfjs Layers model.json (needs modelTopology and weightsManifest)`);
   }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoadedExperiment } from '../config/load-experiment.ts';
 import { resolveInWorkspace } from '../config/load-experiment.ts';
@@ -8,6 +7,7 @@ import { ConfigError, DataError } from '../errors.ts';
 import { RUN_MANIFEST } from './run-manifest.ts';
 import type { RunManifest } from './run-manifest.ts';
 import { findModelJson } from './load-student-model.ts';
+import { readJsonFile } from '../io/read-json.ts';
 
 /** A finished student run and how its model reads the dataset. */
 export interface StudentRun {
@@ -32,12 +32,9 @@ export interface StudentRun {
  */
 export async function resolveStudentRun(exp: LoadedExperiment, runPath: string, field: string, dataset: DatasetManifest): Promise<StudentRun> {
   const dir = resolveInWorkspace(exp.workspace, field, runPath);
-  let manifest: RunManifest | null = null;
-  try {
-    manifest = JSON.parse(await readFile(join(dir, RUN_MANIFEST), 'utf8')) as RunManifest;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new DataError(`${join(dir, RUN_MANIFEST)}: cannot read (${(err as Error).message})`);
-  }
+  const read = await readJsonFile(join(dir, RUN_MANIFEST));
+  if (!read.ok && !read.missing) throw new DataError(`${join(dir, RUN_MANIFEST)}: cannot read (${read.problem})`);
+  const manifest = read.ok ? (read.value as RunManifest | null) : null;
   if (manifest && manifest.status !== 'complete') {
     throw new DataError(`${join(dir, RUN_MANIFEST)}: status is ${JSON.stringify(manifest.status)}, expected "complete"; finish the run first (distill train-student --resume)`);
   }

@@ -2,7 +2,7 @@
  * The reference experiment runner: trains every variant of an experiment over several seeds and
  * records the results (mean and spread) as the experiment's reference metrics.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { loadExperiment, resolveInWorkspace } from '../../pipeline/config/load-experiment.ts';
 import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
@@ -10,11 +10,16 @@ import { ConfigError, DataError } from '../../pipeline/errors.ts';
 import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
 import { softwareProvenance } from '../../pipeline/provenance.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
+import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
+import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
+import { RUN_MANIFEST } from '../../pipeline/student/run-manifest.ts';
+import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
 import { runDistillChild } from './run-child.ts';
 import { beatsBySpread, summarize } from './summarize.ts';
 import type { Summary } from './summarize.ts';
 import { teacherAccuracy } from './teacher-accuracy.ts';
 import type { TeacherAccuracy } from './teacher-accuracy.ts';
+import { readJsonFile } from '../../pipeline/io/read-json.ts';
 
 /** The file the runner writes next to the experiment's configs. */
 export const REFERENCE_METRICS = 'reference-metrics.json';
@@ -97,25 +102,9 @@ async function discoverVariants(dir: string, workspace: string): Promise<Variant
 }
 
 async function readJson<T>(path: string): Promise<T> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T;
-  } catch (err) {
-    throw new DataError(`${path}: cannot read (${(err as Error).message})`);
-  }
-}
-
-interface RunManifestView {
-  createdAt: string;
-  finishedAt: string;
-  final: { eval: { rows: number; accuracy: number; agreement?: number | null; kl?: number | null }; examplesPerSecond: number };
-  epochs: { trainSeconds: number }[];
-}
-
-interface StoreManifestView {
-  encoding: { mode: string; k?: number; temperature?: number; precision: string };
-  teacher: { sha256: string };
-  splits: Record<string, { rows: number; shards: { bytes: number }[]; timing?: { seconds?: number } }>;
-  timing?: { seconds?: number };
+  const read = await readJsonFile(path);
+  if (!read.ok) throw new DataError(`${path}: cannot read (${read.problem})`);
+  return read.value as T;
 }
 
 async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> {
@@ -167,7 +156,7 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
       const label = `${v.name} seed ${seed}`;
       reporter.info(`${label}: training into ${run}`);
       await runDistillChild(['train-student', '-c', rel(v.file), '--set', `seed=${seed}`, '--set', `train.run=${run}`, '--force'], workspace, label, reporter);
-      const m = await readJson<RunManifestView>(join(resolveInWorkspace(workspace, 'train.run', run), 'run-manifest.json'));
+      const m = await readJson<RunManifest>(join(resolveInWorkspace(workspace, 'train.run', run), RUN_MANIFEST));
       const e = m.final.eval;
       const result: SeedResult = {
         seed,
@@ -205,7 +194,7 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   let teacher: ReferenceMetrics['teacher'] | undefined;
   for (const [store, v] of stores) {
     const dir = resolveInWorkspace(workspace, 'teacherLogits.store', store);
-    const m = await readJson<StoreManifestView>(join(dir, 'manifest.json'));
+    const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
     const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
     const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
     const enc = m.encoding.mode === 'topk' ? `topk k=${m.encoding.k} T=${m.encoding.temperature} ${m.encoding.precision}` : `dense ${m.encoding.precision}`;

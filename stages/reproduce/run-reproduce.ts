@@ -3,7 +3,7 @@
  * into a fresh scratch folder and compares the outputs with the recorded ones (and with the
  * experiment's reference-metrics.json when present).
  */
-import { access, mkdir, readdir, readFile } from 'node:fs/promises';
+import { access, mkdir, readdir } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { loadExperiment } from '../../pipeline/config/load-experiment.ts';
 import type { ExperimentConfig } from '../../pipeline/config/experiment-config.ts';
@@ -23,6 +23,7 @@ import type { ComparisonRow } from './comparison-table.ts';
 import { compareMetrics, compareRuns } from './compare-runs.ts';
 import type { RecordedMetrics } from './compare-runs.ts';
 import { compareStores } from './compare-stores.ts';
+import { readJsonFile } from '../../pipeline/io/read-json.ts';
 
 /** The stages reproduce can re-run. */
 export type ReproduceStage = 'teacher-logits' | 'train-student';
@@ -56,12 +57,10 @@ const exists = (p: string): Promise<boolean> => access(p).then(() => true, () =>
 
 /** The config a store or run was produced with: its config.resolved.json, else the experiment file's config now. */
 async function recordedConfig(dir: string, fallback: Readonly<ExperimentConfig>): Promise<{ config: ExperimentConfig; from: string }> {
-  try {
-    const rec = JSON.parse(await readFile(join(dir, 'config.resolved.json'), 'utf8')) as { config: ExperimentConfig };
-    return { config: structuredClone(rec.config), from: 'config.resolved.json' };
-  } catch {
-    return { config: structuredClone(fallback) as ExperimentConfig, from: 'the experiment file (no recorded config)' };
-  }
+  const read = await readJsonFile(join(dir, 'config.resolved.json'));
+  const rec = read.ok ? (read.value as { config?: ExperimentConfig } | null) : null;
+  if (rec?.config) return { config: structuredClone(rec.config), from: 'config.resolved.json' };
+  return { config: structuredClone(fallback) as ExperimentConfig, from: 'the experiment file (no recorded config)' };
 }
 
 /** The metrics of run `name` at `seed` in reference-metrics.json, when there are some. */
@@ -156,19 +155,16 @@ export async function runReproduce(path: string, opts: ReproduceOptions, reporte
     else rows.push({ artifact: shown(s.recorded), check: 'shards', recorded: 'absent', reproduced: shown(out), tolerance: '-', verdict: 'info', note: 'no recorded store to compare with (fresh clone?)' });
   }
 
-  let reference: unknown = null;
-  try {
-    reference = JSON.parse(await readFile(join(expDir, 'reference-metrics.json'), 'utf8'));
-  } catch {
-    reference = null;
-  }
+  const referenceRead = await readJsonFile(join(expDir, 'reference-metrics.json'));
+  const reference: unknown = referenceRead.ok ? referenceRead.value : null;
   for (const r of chosenRuns) {
     const out = join(scratch, 'runs', r.name);
     const config = r.config;
     config.train!.run = relative(workspace, out);
     const store = storeOf(config);
     if (store && reproducedStores.has(store)) config.teacherLogits!.store = relative(workspace, reproducedStores.get(store)!);
-    const recordedManifest = await readFile(join(r.recorded, RUN_MANIFEST), 'utf8').then((t) => JSON.parse(t) as RunManifest, () => null);
+    const manifestRead = await readJsonFile(join(r.recorded, RUN_MANIFEST));
+    const recordedManifest = manifestRead.ok ? (manifestRead.value as RunManifest | null) : null;
     const exp = await loadExperiment(await writeConfig(`run-${r.name}`, config), [], workspace);
     reporter.info(`train-student: ${shown(r.recorded)} from ${r.from}`);
     const backend = opts.backend ?? (recordedManifest?.backend.backend as BackendRequest | undefined);

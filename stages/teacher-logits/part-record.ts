@@ -1,8 +1,9 @@
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { sha256File } from '../../pipeline/io/sha256.ts';
 import type { StoreRuntime, StoreShardRecord } from '../../pipeline/store/store-manifest.ts';
 import type { CaptureKey } from './capture-key.ts';
 import { diffCaptureKeys } from './capture-key.ts';
+import { readJsonFile } from '../../pipeline/io/read-json.ts';
 
 /**
  * The part record next to each shard (`<split>/part-00000.parquet.json`), written atomically right
@@ -24,12 +25,10 @@ export function partRecordPath(shardPath: string): string {
 
 /** Reads a part record; null when absent or unreadable. */
 export async function readPartRecord(shardPath: string): Promise<PartRecord | null> {
-  try {
-    const v = JSON.parse(await readFile(partRecordPath(shardPath), 'utf8')) as PartRecord;
-    return v && v.kind === 'distill.soft-targets.part' && v.key && v.shard ? v : null;
-  } catch {
-    return null;
-  }
+  const read = await readJsonFile(partRecordPath(shardPath));
+  if (!read.ok) return null;
+  const v = read.value as PartRecord | null;
+  return v && v.kind === 'distill.soft-targets.part' && v.key && v.shard ? v : null;
 }
 
 /** Why a shard cannot be reused, or null when it can (key, row range, size and sha256 all match). */
