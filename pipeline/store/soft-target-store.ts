@@ -28,6 +28,22 @@ export interface StoreEncoding {
   temperature?: number;
 }
 
+/**
+ * The capture temperature T_c of a store's targets: the recorded `temperature` of a top-k store
+ * (1 when a manifest lacks it), 1 for dense targets (their KL is reported at T = 1).
+ */
+export function captureTemperatureOf(encoding: StoreEncoding): number {
+  return encoding.mode === 'topk' ? (encoding.temperature ?? 1) : 1;
+}
+
+/**
+ * The top-k temperature rule: a top-k store's tail mass is exact only at its capture temperature, so
+ * its targets may be used (trained on, or scored by KL) at T = T_c only; dense targets at any T.
+ */
+export function targetsAllowTemperature(encoding: StoreEncoding, temperature: number): boolean {
+  return encoding.mode === 'dense' || captureTemperatureOf(encoding) === temperature;
+}
+
 /** Soft targets of one shard, decoded to float32. */
 export interface ShardTargets {
   split: string;

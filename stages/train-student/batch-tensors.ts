@@ -1,3 +1,4 @@
+import { captureTemperatureOf } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import { tf } from '../../pipeline/engines/tfjs.ts';
 import type { Targets, TopKTail } from './distillation-loss.ts';
@@ -28,7 +29,7 @@ export function batchTensors(b: HostBatch, featureSize: number, encoding: StoreE
       index: tf.tensor2d(b.topkIndex, [b.size, k], 'int32'),
       logit: tf.tensor2d(b.topkLogit!, [b.size, k]),
       tailLogSumExp: tf.tensor1d(b.tailLogSumExp!),
-      captureTemperature: encoding.temperature ?? 1,
+      captureTemperature: captureTemperatureOf(encoding),
       tail,
     };
   }

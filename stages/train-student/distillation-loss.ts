@@ -80,6 +80,21 @@ export interface AgreementAndKl {
   klTemperature: number;
 }
 
+/** The weights of the two terms: `alpha` on the CE term and `(1 - alpha) * T^2` on KL(p_t^T || p_s^T). */
+export function lossWeights(opts: DistillationLossOptions): { ce: number; kl: number } {
+  return { ce: opts.alpha, kl: (1 - opts.alpha) * opts.temperature * opts.temperature };
+}
+
+/**
+ * The distillation objective from its two terms' means (numbers, e.g. over a split): the CE term
+ * alone when alpha = 1 or there is no KL term, else the weighted sum of {@link lossWeights}.
+ */
+export function combineLoss(ce: number, klAtT: number | null, opts: DistillationLossOptions): number {
+  if (klAtT === null || opts.alpha === 1) return ce;
+  const w = lossWeights(opts);
+  return w.ce * ce + w.kl * klAtT;
+}
+
 /** Stands in for log(0) in masked log-sum-exps: exp(MASKED - m) is exactly 0 for any real m. */
 const MASKED = -1e30;
 
@@ -252,8 +267,9 @@ export function distillationLoss(
   const t = requireTargets(targets, alpha);
   checkInputs(studentLogits, alpha === 0 ? null : labels, t, temperature);
   return tf.tidy(() => {
-    const kl = tf.mul(tf.mean(klPerRow(studentLogits, t, temperature)), (1 - alpha) * temperature * temperature);
-    return alpha === 0 ? (kl as tf.Scalar) : (tf.add(tf.mul(crossEntropy(studentLogits, labels), alpha), kl) as tf.Scalar);
+    const w = lossWeights(opts);
+    const kl = tf.mul(tf.mean(klPerRow(studentLogits, t, temperature)), w.kl);
+    return alpha === 0 ? (kl as tf.Scalar) : (tf.add(tf.mul(crossEntropy(studentLogits, labels), w.ce), kl) as tf.Scalar);
   });
 }
 

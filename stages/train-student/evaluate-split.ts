@@ -2,12 +2,13 @@ import { tf } from '../../pipeline/engines/tfjs.ts';
 import type { StudentModel } from './build-student.ts';
 import type { ChunkedSplit } from './chunked-split.ts';
 import { batchTensors, disposeBatch } from './batch-tensors.ts';
-import { agreementAndKl, lossComponents } from './distillation-loss.ts';
+import { agreementAndKl, combineLoss, lossComponents } from './distillation-loss.ts';
 import type { DistillationLossOptions, TopKTail } from './distillation-loss.ts';
 import { sequentialPlan } from './epoch-plan.ts';
 import { readAhead } from './read-ahead.ts';
 import { streamBatches } from './stream-batches.ts';
 import type { SplitMetrics } from '../../pipeline/student/run-manifest.ts';
+import { targetsAllowTemperature } from '../../pipeline/store/soft-target-store.ts';
 
 /** Options of {@link evaluateSplit}. */
 export interface EvaluateOptions {
@@ -41,7 +42,7 @@ export async function evaluateSplit(student: StudentModel, split: ChunkedSplit, 
         const acc = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), bt.labels), 'float32'));
         // A top-k store allows KL only at its capture temperature (the hard-label baseline may train at another T).
         const t = bt.targets;
-        const klAtTOk = t !== null && (t.kind === 'dense' || t.captureTemperature === opts.loss.temperature);
+        const klAtTOk = t !== null && split.encoding !== null && targetsAllowTemperature(split.encoding, opts.loss.temperature);
         const comps = lossComponents(logits, bt.labels, klAtTOk ? t : null, { ...opts.loss, alpha: klAtTOk ? opts.loss.alpha : 1 });
         const out = [acc, comps.ce];
         if (t) {
@@ -68,7 +69,6 @@ export async function evaluateSplit(student: StudentModel, split: ChunkedSplit, 
     }
   }
   const d = Math.max(rows, 1);
-  const { alpha, temperature } = opts.loss;
   const meanKlAtT = hasTargets && Number.isFinite(klAtT) ? klAtT / d : null;
   return {
     split: split.split,
@@ -79,6 +79,6 @@ export async function evaluateSplit(student: StudentModel, split: ChunkedSplit, 
     kl: hasTargets ? kl / d : null,
     klTemperature,
     klAtT: meanKlAtT,
-    loss: meanKlAtT === null || alpha === 1 ? ce / d : alpha * (ce / d) + (1 - alpha) * temperature * temperature * meanKlAtT,
+    loss: combineLoss(ce / d, meanKlAtT, opts.loss),
   };
 }

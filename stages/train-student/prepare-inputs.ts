@@ -12,6 +12,7 @@ import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
 import { featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
 import { pathExists } from '../../pipeline/io/path-exists.ts';
+import { captureTemperatureOf, targetsAllowTemperature } from '../../pipeline/store/soft-target-store.ts';
 
 /** Everything the training loop reads, checked against each other. */
 export interface TrainingInputs {
@@ -125,8 +126,9 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
     if (datasetClasses !== null && store.encoding.classes !== datasetClasses) {
       throw new DataError(`class count mismatch: the store ${store.dir} has ${store.encoding.classes} classes (encoding.classes), the dataset ${datasetDir} label "${label.name}" has ${datasetClasses}`);
     }
-    if (train.alpha < 1 && store.encoding.mode === 'topk' && (store.encoding.temperature ?? 1) !== train.temperature) {
-      throw new ConfigError(`train.temperature is ${train.temperature}, but the top-k store ${store.dir} was captured at temperature ${store.encoding.temperature ?? 1}; a top-k store fixes T (set train.temperature=${store.encoding.temperature ?? 1})`);
+    if (train.alpha < 1 && !targetsAllowTemperature(store.encoding, train.temperature)) {
+      const tc = captureTemperatureOf(store.encoding);
+      throw new ConfigError(`train.temperature is ${train.temperature}, but the top-k store ${store.dir} was captured at temperature ${tc}; a top-k store fixes T (set train.temperature=${tc})`);
     }
     storeManifestSha256 = await sha256File(join(store.dir, STORE_MANIFEST));
   }
