@@ -1,5 +1,6 @@
 /**
- * The one module that touches TensorFlow.js. Stages import `tf` from here, never from
+ * The one module that touches TensorFlow.js (with tfjs-gradient-patch.ts, which selectBackend
+ * applies). Stages import `tf` from here, never from
  * '@tensorflow/tfjs' directly, so that backend selection lives in one place.
  *
  * Backends, fastest first: `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA; an optional
@@ -14,6 +15,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DistillError } from '../errors.ts';
 import { packageVersion } from '../provenance.ts';
+import { applyTfjsGradientPatch } from './tfjs-gradient-patch.ts';
 
 export { tf };
 
@@ -21,37 +23,6 @@ export { tf };
 // through its warn() the first time the cpu backend stores data; PROD silences tfjs's own warnings
 // (it changes nothing else: no kernel, no check). Backend selection reports through the Reporter.
 tf.env().set('PROD', true);
-
-/**
- * matMul with the transposes done explicitly on the wasm backend: tfjs-backend-wasm 4.22 runs
- * BatchMatMul through XNNPACK only without transpose flags and falls back to a naive loop with them
- * (~12x slower here), and backprop through a dense layer asks for exactly those (dX = dY W^T,
- * dW = X^T dY). Other backends get the flags as before. Measured in docs/benchmarks.md.
- */
-function gradMatMul(x: tf.Tensor, y: tf.Tensor, transposeX: boolean, transposeY: boolean): tf.Tensor {
-  if (tf.getBackend() !== 'wasm' || (!transposeX && !transposeY)) return tf.matMul(x, y, transposeX, transposeY);
-  const swapLast = (t: tf.Tensor): tf.Tensor => {
-    const r = t.rank;
-    return tf.transpose(t, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
-  };
-  return tf.matMul(transposeX ? swapLast(x) : x, transposeY ? swapLast(y) : y);
-}
-
-// The gradient of BatchMatMul, as tfjs-core defines it (gradients/BatchMatMul_grad.ts), with its
-// transposed products routed through gradMatMul.
-tf.registerGradient({
-  kernelName: 'BatchMatMul',
-  inputsToSave: ['a', 'b'],
-  gradFunc: (dy, saved, attrs) => {
-    const [a, b] = saved as [tf.Tensor, tf.Tensor];
-    const dyT = dy as tf.Tensor;
-    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
-    if (!transposeA && !transposeB) return { a: () => gradMatMul(dyT, b, false, true), b: () => gradMatMul(a, dyT, true, false) };
-    if (!transposeA && transposeB) return { a: () => gradMatMul(dyT, b, false, false), b: () => gradMatMul(dyT, a, true, false) };
-    if (transposeA && !transposeB) return { a: () => gradMatMul(b, dyT, false, true), b: () => gradMatMul(a, dyT, false, false) };
-    return { a: () => gradMatMul(b, dyT, true, true), b: () => gradMatMul(dyT, a, true, true) };
-  },
-});
 
 /** What `--backend` / `train.backend` accept. */
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -222,6 +193,7 @@ function summarise(attempts: BackendAttempt[]): string {
  * reporter.info(choice.notice); // "tfjs backend: wasm (SIMD) — @tensorflow/tfjs-node-gpu not installed; ..."
  */
 export async function selectBackend(requested: BackendRequest = 'auto', loader: BackendLoader = nodeBackendLoader): Promise<BackendChoice> {
+  applyTfjsGradientPatch();
   const attempts: BackendAttempt[] = [];
   const done = (backend: BackendName, pkg: string, extra: { simd?: boolean | null; threads?: boolean | null } = {}): BackendChoice => {
     const simd = extra.simd ?? null;
