@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
 import { DataError } from '../../pipeline/errors.ts';
 import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
-import { sha256File } from '../../pipeline/io/sha256.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { openStore } from '../../pipeline/store/open-store.ts';
 import { STORE_KIND, STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
@@ -17,6 +16,8 @@ import { diffCaptureKeys, keyOfManifest } from './capture-key.ts';
 import type { CaptureKey } from './capture-key.ts';
 import { PART_MANIFEST_NAME, PARTS_DIR, STORE_CONFIG, readPartManifest } from './part-manifest.ts';
 import type { PartManifest } from './part-manifest.ts';
+import { checkClaimedShards, claimShards } from './shard-coverage.ts';
+import type { ClaimedShard, LoadedPart } from './shard-coverage.ts';
 import { lockStoreWriter } from './store-locks.ts';
 
 /** What {@link finalizeStore} did. */
@@ -28,12 +29,6 @@ export interface FinalizeResult {
   parts: number;
 }
 
-interface LoadedPart {
-  /** Store-relative path, `parts/worker-<i>-of-<N>.json`. */
-  path: string;
-  part: PartManifest;
-}
-
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The capture keys of a part's splits, in one comparable string. */
@@ -41,11 +36,6 @@ function keysOf(part: PartManifest): { splits: string[]; keys: CaptureKey[]; id:
   const splits = Object.keys(part.dataset.splits);
   const keys = splits.map((s) => keyOfManifest(part, s)!);
   return { splits, keys, id: JSON.stringify([splits, keys]) };
-}
-
-/** "rows a..b (shard i)" or "rows a..b (shards i-j)". */
-function rowRange(first: { index: number; rowStart: number }, last: { index: number; rowEnd: number }): string {
-  return `rows ${first.rowStart}..${last.rowEnd - 1} (${first.index === last.index ? `shard ${first.index}` : `shards ${first.index}-${last.index}`})`;
 }
 
 /**
@@ -78,23 +68,18 @@ export async function finalizeStore(storeDir: string, reporter: Reporter): Promi
   }
 }
 
-async function finalizeLocked(storeDir: string, reporter: Reporter): Promise<FinalizeResult> {
+/** The part manifests in parts/, by worker count then worker index. */
+async function partManifestNames(storeDir: string): Promise<string[]> {
   const names = (await readdir(join(storeDir, PARTS_DIR)).catch(() => [] as string[])).filter((f) => PART_MANIFEST_NAME.test(f));
-  names.sort((a, b) => {
+  return names.sort((a, b) => {
     const [, ia, na] = PART_MANIFEST_NAME.exec(a)!;
     const [, ib, nb] = PART_MANIFEST_NAME.exec(b)!;
     return Number(na) - Number(nb) || Number(ia) - Number(ib);
   });
-  if (names.length === 0) {
-    const complete = await openStore(storeDir).catch(() => null);
-    if (complete) {
-      reporter.info(`${storeDir} has no part manifests and a complete manifest.json (written by a single writer or finalized earlier with its parts removed); nothing to finalize`);
-      return { manifest: complete.manifest, written: false, parts: 0 };
-    }
-    throw new DataError(`cannot finalize ${storeDir}: ${join(storeDir, PARTS_DIR)} holds no part manifests (worker-<i>-of-<N>.json); run the workers first (distill teacher-logits --num-shards N --shard-index i)`);
-  }
+}
 
-  const problems: string[] = [];
+/** Step 1: reads every part manifest; an invalid one, or one not named after its worker, is a problem. */
+async function loadParts(storeDir: string, names: readonly string[], problems: string[]): Promise<LoadedPart[]> {
   const parts: LoadedPart[] = [];
   for (const name of names) {
     const path = `${PARTS_DIR}/${name}`;
@@ -110,8 +95,11 @@ async function finalizeLocked(storeDir: string, reporter: Reporter): Promise<Fin
     }
     parts.push({ path, part: read.part });
   }
+  return parts;
+}
 
-  // One run: one worker count, every worker present.
+/** Step 2: one run: one worker count, every worker present. */
+function checkOneRun(parts: readonly LoadedPart[], problems: string[]): void {
   const counts = [...new Set(parts.map((p) => p.part.worker.count))];
   if (counts.length > 1) {
     problems.push(
@@ -126,88 +114,35 @@ async function finalizeLocked(storeDir: string, reporter: Reporter): Promise<Fin
       }
     }
   }
+}
 
-  // One capture: the key most parts share (ties: the lowest worker's) is the reference.
+/**
+ * Step 3: one capture: the key most parts share (ties: the lowest worker's) is the reference; every
+ * other part is a problem naming the fields that differ. Returns the reference group.
+ */
+function referenceGroup(parts: readonly LoadedPart[], problems: string[]): LoadedPart[] {
   const groups = new Map<string, LoadedPart[]>();
   for (const p of parts) groups.set(keysOf(p.part).id, [...(groups.get(keysOf(p.part).id) ?? []), p]);
   const refGroup = [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? [];
   const ref = refGroup[0];
-  if (ref) {
-    const refKeys = keysOf(ref.part);
-    const others = refGroup.map((p) => p.path).join(', ');
-    for (const p of parts.filter((x) => !refGroup.includes(x))) {
-      const mine = keysOf(p.part);
-      const diffs =
-        mine.splits.join(',') !== refKeys.splits.join(',')
-          ? [`splits: this part [${mine.splits.join(', ')}], the others [${refKeys.splits.join(', ')}]`]
-          : refKeys.keys.flatMap((k, i) => diffCaptureKeys(k, mine.keys[i]!, ['the others', 'this part']).map((d) => `split ${refKeys.splits[i]}: ${d}`));
-      const teacher = p.part.teacher.sha256 !== ref.part.teacher.sha256 ? ` (teacher sha256 ${p.part.teacher.sha256}, not ${ref.part.teacher.sha256})` : '';
-      problems.push(`${p.path} was made by another capture than ${others}${teacher}:\n      ${diffs.join('\n      ')}`);
-    }
+  if (!ref) return refGroup;
+  const refKeys = keysOf(ref.part);
+  const others = refGroup.map((p) => p.path).join(', ');
+  for (const p of parts.filter((x) => !refGroup.includes(x))) {
+    const mine = keysOf(p.part);
+    const diffs =
+      mine.splits.join(',') !== refKeys.splits.join(',')
+        ? [`splits: this part [${mine.splits.join(', ')}], the others [${refKeys.splits.join(', ')}]`]
+        : refKeys.keys.flatMap((k, i) => diffCaptureKeys(k, mine.keys[i]!, ['the others', 'this part']).map((d) => `split ${refKeys.splits[i]}: ${d}`));
+    const teacher = p.part.teacher.sha256 !== ref.part.teacher.sha256 ? ` (teacher sha256 ${p.part.teacher.sha256}, not ${ref.part.teacher.sha256})` : '';
+    problems.push(`${p.path} was made by another capture than ${others}${teacher}:\n      ${diffs.join('\n      ')}`);
   }
+  return refGroup;
+}
 
-  // Coverage: every row range of every split exactly once; then the bytes of every claimed shard.
-  const claimed: { path: string; record: StoreShardRecord }[] = [];
-  if (ref) {
-    const S = ref.part.shardRows;
-    for (const [split, { rows }] of Object.entries(ref.part.dataset.splits)) {
-      const n = Math.ceil(rows / S);
-      const claims = new Map<number, { path: string; record: StoreShardRecord }[]>();
-      for (const p of refGroup) {
-        for (const record of p.part.splits[split]?.shards ?? []) {
-          const expectedPath = `${split}/part-${String(record.index).padStart(5, '0')}.${ref.part.format}`;
-          const expected = { rowStart: record.index * S, rowEnd: Math.min(rows, (record.index + 1) * S) };
-          if (record.index >= n || record.rowStart !== expected.rowStart || record.rowEnd !== expected.rowEnd || record.path !== expectedPath) {
-            problems.push(
-              `${p.path} lists split ${split} shard ${record.index} as ${record.path} rows ${record.rowStart}..${record.rowEnd - 1}, but ` +
-                (record.index >= n ? `the split has only ${n} shards of ${S} rows` : `shard ${record.index} is ${expectedPath} rows ${expected.rowStart}..${expected.rowEnd - 1}`),
-            );
-            continue;
-          }
-          claims.set(record.index, [...(claims.get(record.index) ?? []), { path: p.path, record }]);
-        }
-      }
-      let gapStart = -1;
-      for (let i = 0; i <= n; i++) {
-        const c = claims.get(i);
-        if (i < n && !c) {
-          if (gapStart < 0) gapStart = i;
-          continue;
-        }
-        if (gapStart >= 0) {
-          const first = { index: gapStart, rowStart: gapStart * S };
-          const last = { index: i - 1, rowEnd: Math.min(rows, i * S) };
-          problems.push(`split ${split}: ${rowRange(first, last)} are not covered by any part manifest`);
-          gapStart = -1;
-        }
-        if (!c) continue;
-        if (c.length > 1) problems.push(`split ${split}: ${rowRange(c[0]!.record, c[0]!.record)} are covered ${c.length} times: ${c.map((x) => x.path).join(', ')}`);
-        claimed.push(c[0]!);
-      }
-    }
-  }
-  for (const { path, record } of claimed) {
-    const file = join(storeDir, record.path);
-    try {
-      const size = (await stat(file)).size;
-      if (size !== record.bytes) {
-        problems.push(`${record.path} is ${size} bytes, but ${path} says ${record.bytes}`);
-        continue;
-      }
-      const sha = await sha256File(file);
-      if (sha !== record.sha256) problems.push(`${record.path} has sha256 ${sha}, but ${path} says ${record.sha256} (bad checksum: the shard changed after its worker wrote it; re-run that worker)`);
-    } catch (err) {
-      problems.push(`${record.path} (listed by ${path}) cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  }
-
-  if (problems.length > 0 || !ref) {
-    throw new DataError(
-      `cannot finalize ${storeDir}: ${plural(problems.length, 'problem')}; nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
-        'a failed worker is simply re-run (its complete shards are reused); part manifests of another run or capture must be deleted; then run distill finalize again',
-    );
-  }
-
+/** Step 5: writes config.resolved.json and manifest.json unless they already hold exactly these. */
+async function writeMerged(storeDir: string, refGroup: LoadedPart[], claimed: ClaimedShard[], reporter: Reporter): Promise<FinalizeResult> {
+  const ref = refGroup[0]!;
   const manifest = mergedManifest(refGroup.sort((a, b) => a.part.worker.index - b.part.worker.index), claimed);
   const schemaProblems = checkAgainstSchema('store-manifest', manifest);
   if (schemaProblems.length > 0) throw new Error(`finalize built an invalid store manifest: ${schemaProblems.map((p) => p.message).join('; ')}`);
@@ -222,6 +157,34 @@ async function finalizeLocked(storeDir: string, reporter: Reporter): Promise<Fin
   await atomicWriteJson(join(storeDir, STORE_CONFIG), ref.part.configRecord);
   await atomicWriteJson(join(storeDir, STORE_MANIFEST), manifest);
   return { manifest, written: true, parts: refGroup.length };
+}
+
+/** The merge under the store's lock: the checks of {@link finalizeStore} in order, then the write. */
+async function finalizeLocked(storeDir: string, reporter: Reporter): Promise<FinalizeResult> {
+  const names = await partManifestNames(storeDir);
+  if (names.length === 0) {
+    const complete = await openStore(storeDir).catch(() => null);
+    if (complete) {
+      reporter.info(`${storeDir} has no part manifests and a complete manifest.json (written by a single writer or finalized earlier with its parts removed); nothing to finalize`);
+      return { manifest: complete.manifest, written: false, parts: 0 };
+    }
+    throw new DataError(`cannot finalize ${storeDir}: ${join(storeDir, PARTS_DIR)} holds no part manifests (worker-<i>-of-<N>.json); run the workers first (distill teacher-logits --num-shards N --shard-index i)`);
+  }
+  const problems: string[] = [];
+  const parts = await loadParts(storeDir, names, problems);
+  checkOneRun(parts, problems);
+  const refGroup = referenceGroup(parts, problems);
+  const ref = refGroup[0];
+  // Step 4: every row range of every split exactly once; then the bytes of every claimed shard.
+  const claimed = ref ? claimShards(refGroup, ref.part, problems) : [];
+  await checkClaimedShards(storeDir, claimed, problems);
+  if (problems.length > 0 || !ref) {
+    throw new DataError(
+      `cannot finalize ${storeDir}: ${plural(problems.length, 'problem')}; nothing was written:\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'a failed worker is simply re-run (its complete shards are reused); part manifests of another run or capture must be deleted; then run distill finalize again',
+    );
+  }
+  return writeMerged(storeDir, refGroup, claimed, reporter);
 }
 
 function totalTiming(timings: StoreTiming[]): StoreTiming {
