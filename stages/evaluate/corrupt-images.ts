@@ -78,6 +78,110 @@ export interface CorruptOptions {
   firstRow?: number;
 }
 
+/** One image's corruption: writes the corrupted values of `src` into `plane` (unclamped). */
+interface CorruptionContext {
+  src: Uint8Array;
+  plane: Float64Array;
+  /** The kind's parameter at the requested severity (SEVERITY_PARAMETERS). */
+  param: number;
+  /** Image size relative to MNIST's 28 pixels. */
+  scale: number;
+  rand: () => number;
+  H: number;
+  W: number;
+  C: number;
+  size: number;
+  /** Index of pixel (y, x) channel c in the image's layout. */
+  at: (y: number, x: number, c: number) => number;
+}
+
+type Corruption = (ctx: CorruptionContext) => void;
+
+const gaussianNoise: Corruption = ({ src, plane, param, rand, size }) => {
+  const sd = param * 255;
+  for (let k = 0; k < size; k++) {
+    // Box-Muller; 1 - u keeps the log argument in (0, 1].
+    const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+    plane[k] = src[k]! + sd * z;
+  }
+};
+
+const contrast: Corruption = ({ src, plane, param, size }) => {
+  let mean = 0;
+  for (let k = 0; k < size; k++) mean += src[k]!;
+  mean /= size;
+  for (let k = 0; k < size; k++) plane[k] = (src[k]! - mean) * param + mean;
+};
+
+const shift: Corruption = ({ src, plane, param, scale, rand, H, W, C, at }) => {
+  const angle = 2 * Math.PI * rand();
+  const dx = Math.round(param * scale * Math.cos(angle));
+  const dy = Math.round(param * scale * Math.sin(angle));
+  plane.fill(0);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const sy = y - dy;
+      const sx = x - dx;
+      if (sy < 0 || sx < 0 || sy >= H || sx >= W) continue;
+      for (let c = 0; c < C; c++) plane[at(y, x, c)] = src[at(sy, sx, c)]!;
+    }
+  }
+};
+
+const rotation: Corruption = ({ src, plane, param, rand, H, W, C, at }) => {
+  const theta = ((rand() < 0.5 ? -1 : 1) * param * Math.PI) / 180;
+  const cos = Math.cos(theta);
+  const sin = Math.sin(theta);
+  const cy = (H - 1) / 2;
+  const cx = (W - 1) / 2;
+  const px = (y: number, x: number, c: number): number => (y < 0 || x < 0 || y >= H || x >= W ? 0 : src[at(y, x, c)]!);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      // Inverse mapping: the source point that lands on (y, x), sampled bilinearly.
+      const sx = cos * (x - cx) + sin * (y - cy) + cx;
+      const sy = -sin * (x - cx) + cos * (y - cy) + cy;
+      const x0 = Math.floor(sx);
+      const y0 = Math.floor(sy);
+      const fx = sx - x0;
+      const fy = sy - y0;
+      for (let c = 0; c < C; c++) {
+        plane[at(y, x, c)] =
+          (1 - fy) * ((1 - fx) * px(y0, x0, c) + fx * px(y0, x0 + 1, c)) + fy * ((1 - fx) * px(y0 + 1, x0, c) + fx * px(y0 + 1, x0 + 1, c));
+      }
+    }
+  }
+};
+
+const blur: Corruption = ({ src, plane, param, scale, H, W, C, size, at }) => {
+  const sd = param * scale;
+  const radius = Math.ceil(3 * sd);
+  const kernel = Array.from({ length: 2 * radius + 1 }, (_, k) => Math.exp(-((k - radius) ** 2) / (2 * sd * sd)));
+  const norm = kernel.reduce((a, b) => a + b, 0);
+  const tmp = new Float64Array(size);
+  // Separable; edges clamp to the nearest pixel.
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      for (let c = 0; c < C; c++) {
+        let acc = 0;
+        for (let k = -radius; k <= radius; k++) acc += kernel[k + radius]! * src[at(y, Math.min(W - 1, Math.max(0, x + k)), c)]!;
+        tmp[at(y, x, c)] = acc / norm;
+      }
+    }
+  }
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      for (let c = 0; c < C; c++) {
+        let acc = 0;
+        for (let k = -radius; k <= radius; k++) acc += kernel[k + radius]! * tmp[at(Math.min(H - 1, Math.max(0, y + k)), x, c)]!;
+        plane[at(y, x, c)] = acc / norm;
+      }
+    }
+  }
+};
+
+/** The corruption of each kind, one entry each. */
+const CORRUPTIONS: Readonly<Record<CorruptionKind, Corruption>> = { 'gaussian-noise': gaussianNoise, shift, rotation, blur, contrast };
+
 /**
  * Corrupts `n = images.length / (H * W * C)` uint8 images; returns new bytes (the input is not
  * changed). Severity 0 returns an exact copy.
@@ -102,90 +206,7 @@ export function corruptImages(images: Uint8Array, geometry: ImageGeometry, opts:
     const src = images.subarray(i * size, (i + 1) * size);
     const dst = out.subarray(i * size, (i + 1) * size);
     const rand = mulberry32(mixSeed(opts.seed, kindIndex, opts.severity, (opts.firstRow ?? 0) + i));
-    switch (opts.kind) {
-      case 'gaussian-noise': {
-        const sd = param * 255;
-        for (let k = 0; k < size; k++) {
-          // Box-Muller; 1 - u keeps the log argument in (0, 1].
-          const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-          plane[k] = src[k]! + sd * z;
-        }
-        break;
-      }
-      case 'contrast': {
-        let mean = 0;
-        for (let k = 0; k < size; k++) mean += src[k]!;
-        mean /= size;
-        for (let k = 0; k < size; k++) plane[k] = (src[k]! - mean) * param + mean;
-        break;
-      }
-      case 'shift': {
-        const angle = 2 * Math.PI * rand();
-        const dx = Math.round(param * scale * Math.cos(angle));
-        const dy = Math.round(param * scale * Math.sin(angle));
-        plane.fill(0);
-        for (let y = 0; y < H; y++) {
-          for (let x = 0; x < W; x++) {
-            const sy = y - dy;
-            const sx = x - dx;
-            if (sy < 0 || sx < 0 || sy >= H || sx >= W) continue;
-            for (let c = 0; c < C; c++) plane[at(y, x, c)] = src[at(sy, sx, c)]!;
-          }
-        }
-        break;
-      }
-      case 'rotation': {
-        const theta = ((rand() < 0.5 ? -1 : 1) * param * Math.PI) / 180;
-        const cos = Math.cos(theta);
-        const sin = Math.sin(theta);
-        const cy = (H - 1) / 2;
-        const cx = (W - 1) / 2;
-        const px = (y: number, x: number, c: number): number => (y < 0 || x < 0 || y >= H || x >= W ? 0 : src[at(y, x, c)]!);
-        for (let y = 0; y < H; y++) {
-          for (let x = 0; x < W; x++) {
-            // Inverse mapping: the source point that lands on (y, x), sampled bilinearly.
-            const sx = cos * (x - cx) + sin * (y - cy) + cx;
-            const sy = -sin * (x - cx) + cos * (y - cy) + cy;
-            const x0 = Math.floor(sx);
-            const y0 = Math.floor(sy);
-            const fx = sx - x0;
-            const fy = sy - y0;
-            for (let c = 0; c < C; c++) {
-              plane[at(y, x, c)] =
-                (1 - fy) * ((1 - fx) * px(y0, x0, c) + fx * px(y0, x0 + 1, c)) + fy * ((1 - fx) * px(y0 + 1, x0, c) + fx * px(y0 + 1, x0 + 1, c));
-            }
-          }
-        }
-        break;
-      }
-      case 'blur': {
-        const sd = param * scale;
-        const radius = Math.ceil(3 * sd);
-        const kernel = Array.from({ length: 2 * radius + 1 }, (_, k) => Math.exp(-((k - radius) ** 2) / (2 * sd * sd)));
-        const norm = kernel.reduce((a, b) => a + b, 0);
-        const tmp = new Float64Array(size);
-        // Separable; edges clamp to the nearest pixel.
-        for (let y = 0; y < H; y++) {
-          for (let x = 0; x < W; x++) {
-            for (let c = 0; c < C; c++) {
-              let acc = 0;
-              for (let k = -radius; k <= radius; k++) acc += kernel[k + radius]! * src[at(y, Math.min(W - 1, Math.max(0, x + k)), c)]!;
-              tmp[at(y, x, c)] = acc / norm;
-            }
-          }
-        }
-        for (let y = 0; y < H; y++) {
-          for (let x = 0; x < W; x++) {
-            for (let c = 0; c < C; c++) {
-              let acc = 0;
-              for (let k = -radius; k <= radius; k++) acc += kernel[k + radius]! * tmp[at(Math.min(H - 1, Math.max(0, y + k)), x, c)]!;
-              plane[at(y, x, c)] = acc / norm;
-            }
-          }
-        }
-        break;
-      }
-    }
+    CORRUPTIONS[opts.kind]({ src, plane, param, scale, rand, H, W, C, size, at });
     for (let k = 0; k < size; k++) dst[k] = Math.min(255, Math.max(0, Math.round(plane[k]!)));
   }
   return out;
