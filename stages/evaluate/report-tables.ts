@@ -21,11 +21,9 @@ export interface ReportTables {
   inputs: Table;
 }
 
-/** Builds every table of the report from the measurements. */
-export function reportTables(r: EvaluateReport): ReportTables {
+/** The headline figures. */
+function headlineTable(r: EvaluateReport): Table {
   const h = r.headline;
-  const op = r.cascade.operatingPoint;
-  const rob = r.robustness.skipped === null ? r.robustness : null;
   const headline: Table = {
     headers: ['figure', 'value'],
     rows: [
@@ -42,6 +40,11 @@ export function reportTables(r: EvaluateReport): ReportTables {
       ['size ratio (teacher / student ONNX)', times(h.sizeRatio)],
     ],
   };
+  return headline;
+}
+
+/** Accuracy, NLL, ECE and agreement of each model. */
+function modelsTable(r: EvaluateReport): Table {
   const modelRow = (name: string, m: EvaluateReport['models']['teacher'], agreement: string): string[] => [name, pct(m.accuracy), num(m.nll, 4), pct(m.calibration.ece), agreement];
   const models: Table = {
     headers: ['model', 'accuracy', 'NLL (nats)', 'ECE', 'agreement with teacher'],
@@ -51,10 +54,11 @@ export function reportTables(r: EvaluateReport): ReportTables {
       ...(r.models.baseline ? [modelRow('hard-label baseline', r.models.baseline, pct(r.models.baseline.agreement))] : []),
     ],
   };
-  const perClass: Table = {
-    headers: ['class', 'rows', 'teacher', 'student', 'delta'],
-    rows: r.perClass.map((c) => [c.name, count(c.count), pct(c.teacher), pct(c.student), pts(c.delta)]),
-  };
+  return models;
+}
+
+/** Where the student's errors come from. */
+function errorsTable(r: EvaluateReport): Table {
   const e = r.errors;
   const errors: Table = {
     headers: ['student errors', 'count', 'share'],
@@ -66,12 +70,12 @@ export function reportTables(r: EvaluateReport): ReportTables {
       ['teacher errors the student fixes', `${count(e.teacherErrorsFixed)} of ${count(e.teacherErrors)}`, pct(e.teacherErrors > 0 ? e.teacherErrorsFixed / e.teacherErrors : null)],
     ],
   };
-  const slices = r.slices.map((s) => ({
-    column: s.column,
-    distinct: s.distinctValues,
-    omitted: s.omitted,
-    table: { headers: ['value', 'rows', 'teacher', 'student', 'delta', 'agreement'], rows: s.values.map((v) => [v.value, count(v.rows), pct(v.teacherAccuracy), pct(v.studentAccuracy), pts(v.delta), pct(v.agreement)]) },
-  }));
+  return errors;
+}
+
+/** The corruption suite, one row per kind and severity; null when it was skipped. */
+function robustnessTable(r: EvaluateReport): Table | null {
+  const rob = r.robustness.skipped === null ? r.robustness : null;
   const robustness: Table | null = rob
     ? {
         headers: ['corruption', 'severity', 'teacher', 'student', 'agreement'],
@@ -81,6 +85,12 @@ export function reportTables(r: EvaluateReport): ReportTables {
         ],
       }
     : null;
+  return robustness;
+}
+
+/** The corruption suite summarised per kind; null when it was skipped. */
+function robustnessKindsTable(r: EvaluateReport): Table | null {
+  const rob = r.robustness.skipped === null ? r.robustness : null;
   const robustnessKinds: Table | null = rob
     ? {
         headers: ['corruption', 'teacher mean change', 'student mean change', 'ratio', 'mean agreement'],
@@ -90,6 +100,12 @@ export function reportTables(r: EvaluateReport): ReportTables {
         ],
       }
     : null;
+  return robustnessKinds;
+}
+
+/** The cascade curve (distinct deferral shares) and its operating point. */
+function cascadeTable(r: EvaluateReport): Table {
+  const op = r.cascade.operatingPoint;
   const cascade: Table = {
     headers: ['tau', 'deferred', 'accuracy', 'mean time per input'],
     rows: r.cascade.points
@@ -97,6 +113,11 @@ export function reportTables(r: EvaluateReport): ReportTables {
       .map((p) => [tau(Number.isFinite(p.tau) ? p.tau : null), pct(p.deferredShare), pct(p.accuracy), p.timeMs !== null ? ms(p.timeMs) : 'n/a']),
   };
   cascade.rows.push([`**${tau(Number.isFinite(op.tau) ? op.tau : null)}** (operating point)`, pct(op.deferredShare), pct(op.accuracy), op.timeMs !== null ? ms(op.timeMs) : 'n/a']);
+  return cascade;
+}
+
+/** Latency, throughput, parameters and file size of both models. */
+function speedTable(r: EvaluateReport): Table {
   const sp = r.speed;
   const speed: Table = {
     headers: ['', 'teacher', 'student', 'ratio'],
@@ -108,6 +129,12 @@ export function reportTables(r: EvaluateReport): ReportTables {
       ['ONNX file size', bytes(sp.teacher.fileBytes), bytes(sp.student.fileBytes), times(sp.teacher.fileBytes / sp.student.fileBytes)],
     ],
   };
+  return speed;
+}
+
+/** What the report was computed from. */
+function inputsTable(r: EvaluateReport): Table {
+  const sp = r.speed;
   const inputs: Table = {
     headers: ['input', 'value'],
     rows: [
@@ -120,5 +147,31 @@ export function reportTables(r: EvaluateReport): ReportTables {
       ['created', r.createdAt],
     ],
   };
-  return { headline, models, perClass, errors, slices, robustness, robustnessKinds, cascade, speed, inputs };
+  return inputs;
+}
+
+/** Builds every table of the report from the measurements. */
+export function reportTables(r: EvaluateReport): ReportTables {
+  const perClass: Table = {
+    headers: ['class', 'rows', 'teacher', 'student', 'delta'],
+    rows: r.perClass.map((c) => [c.name, count(c.count), pct(c.teacher), pct(c.student), pts(c.delta)]),
+  };
+  const slices = r.slices.map((s) => ({
+    column: s.column,
+    distinct: s.distinctValues,
+    omitted: s.omitted,
+    table: { headers: ['value', 'rows', 'teacher', 'student', 'delta', 'agreement'], rows: s.values.map((v) => [v.value, count(v.rows), pct(v.teacherAccuracy), pct(v.studentAccuracy), pts(v.delta), pct(v.agreement)]) },
+  }));
+  return {
+    headline: headlineTable(r),
+    models: modelsTable(r),
+    perClass,
+    errors: errorsTable(r),
+    slices,
+    robustness: robustnessTable(r),
+    robustnessKinds: robustnessKindsTable(r),
+    cascade: cascadeTable(r),
+    speed: speedTable(r),
+    inputs: inputsTable(r),
+  };
 }
