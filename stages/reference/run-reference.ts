@@ -120,6 +120,48 @@ async function pool<T>(tasks: (() => Promise<T>)[], jobs: number): Promise<T[]> 
   return results;
 }
 
+/** Trains variant `v` at `seed` in a child process and reads its result from the run manifest. */
+async function trainSeed(v: Variant, seed: number, workspace: string, reporter: Reporter): Promise<[string, SeedResult]> {
+  const rel = (p: string): string => relative(workspace, p);
+  const run = `${v.exp.config.train!.run}-seed${seed}`;
+  const label = `${v.name} seed ${seed}`;
+  reporter.info(`${label}: training into ${run}`);
+  await runDistillChild(['train-student', '-c', rel(v.file), '--set', `seed=${seed}`, '--set', `train.run=${run}`, '--force'], workspace, label, reporter);
+  const m = await readJson<RunManifest>(join(resolveInWorkspace(workspace, 'train.run', run), RUN_MANIFEST));
+  const e = m.final.eval;
+  const result: SeedResult = {
+    seed,
+    run,
+    testErrors: Math.round((1 - e.accuracy) * e.rows),
+    testAccuracy: e.accuracy,
+    agreement: e.agreement ?? null,
+    kl: e.kl ?? null,
+    trainSeconds: Math.round((Date.parse(m.finishedAt) - Date.parse(m.createdAt)) / 100) / 10,
+    examplesPerSecond: Math.round(m.final.examplesPerSecond),
+  };
+  reporter.info(`${label}: ${result.testErrors} test errors (accuracy ${(100 * result.testAccuracy).toFixed(2)}%)`);
+  return [v.name, result];
+}
+
+/** Each store's encoding, size and capture time, and the teacher's accuracy (from the dense store when there is one). */
+async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: string): Promise<{ storeFacts: ReferenceMetrics['stores']; teacher: ReferenceMetrics['teacher'] | undefined }> {
+  const storeFacts: ReferenceMetrics['stores'] = {};
+  let teacher: ReferenceMetrics['teacher'] | undefined;
+  for (const [store, v] of stores) {
+    const dir = resolveInWorkspace(workspace, 'teacherLogits.store', store);
+    const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
+    const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
+    const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
+    const enc = m.encoding.mode === 'topk' ? `topk k=${m.encoding.k} T=${m.encoding.temperature} ${m.encoding.precision}` : `dense ${m.encoding.precision}`;
+    storeFacts[store] = { encoding: enc, rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null };
+    if (!teacher || m.encoding.mode === 'dense') {
+      const datasetDir = resolveInWorkspace(workspace, 'dataset.path', v.exp.config.dataset.path);
+      teacher = { ...(await teacherAccuracy(dir, datasetDir, v.exp.config.dataset.evalSplit)), sha256: m.teacher.sha256 };
+    }
+  }
+  return { storeFacts, teacher };
+}
+
 /**
  * Runs an experiment's reference protocol: for every store a variant needs, `distill teacher-logits`
  * (resumes, so an existing complete store is reused); for every variant and seed, `distill
@@ -150,28 +192,7 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
     await runDistillChild(['teacher-logits', '-c', rel(v.file)], workspace, `teacher-logits ${basename(store)}`, reporter);
   }
 
-  const tasks = variants.flatMap((v) =>
-    seeds.map((seed) => async (): Promise<[string, SeedResult]> => {
-      const run = `${v.exp.config.train!.run}-seed${seed}`;
-      const label = `${v.name} seed ${seed}`;
-      reporter.info(`${label}: training into ${run}`);
-      await runDistillChild(['train-student', '-c', rel(v.file), '--set', `seed=${seed}`, '--set', `train.run=${run}`, '--force'], workspace, label, reporter);
-      const m = await readJson<RunManifest>(join(resolveInWorkspace(workspace, 'train.run', run), RUN_MANIFEST));
-      const e = m.final.eval;
-      const result: SeedResult = {
-        seed,
-        run,
-        testErrors: Math.round((1 - e.accuracy) * e.rows),
-        testAccuracy: e.accuracy,
-        agreement: e.agreement ?? null,
-        kl: e.kl ?? null,
-        trainSeconds: Math.round((Date.parse(m.finishedAt) - Date.parse(m.createdAt)) / 100) / 10,
-        examplesPerSecond: Math.round(m.final.examplesPerSecond),
-      };
-      reporter.info(`${label}: ${result.testErrors} test errors (accuracy ${(100 * result.testAccuracy).toFixed(2)}%)`);
-      return [v.name, result];
-    }),
-  );
+  const tasks = variants.flatMap((v) => seeds.map((seed) => (): Promise<[string, SeedResult]> => trainSeed(v, seed, workspace, reporter)));
   const results = await pool(tasks, opts.jobs ?? 1);
 
   const out: Record<string, VariantResult> = {};
@@ -190,20 +211,7 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
     };
   }
 
-  const storeFacts: ReferenceMetrics['stores'] = {};
-  let teacher: ReferenceMetrics['teacher'] | undefined;
-  for (const [store, v] of stores) {
-    const dir = resolveInWorkspace(workspace, 'teacherLogits.store', store);
-    const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
-    const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
-    const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
-    const enc = m.encoding.mode === 'topk' ? `topk k=${m.encoding.k} T=${m.encoding.temperature} ${m.encoding.precision}` : `dense ${m.encoding.precision}`;
-    storeFacts[store] = { encoding: enc, rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null };
-    if (!teacher || m.encoding.mode === 'dense') {
-      const datasetDir = resolveInWorkspace(workspace, 'dataset.path', v.exp.config.dataset.path);
-      teacher = { ...(await teacherAccuracy(dir, datasetDir, v.exp.config.dataset.evalSplit)), sha256: m.teacher.sha256 };
-    }
-  }
+  const { storeFacts, teacher } = await storeFactsOf(stores, workspace);
   if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
 
   const comparisons: ReferenceMetrics['comparisons'] = {};
