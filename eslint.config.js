@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended rules (type information on for no-floating-promises; the full
-// type-checked preset is not on yet: see README/issue 11) plus the habits in STYLE.md
+// recommendedTypeChecked preset is not on yet: it reports ~470 findings, 431 of them `!` assertions
+// that only become necessary with tsconfig's noUncheckedIndexedAccess) plus the habits in STYLE.md
 // (no floating promises, no any, no console in library code, named exports only).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
