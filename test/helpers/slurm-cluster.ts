@@ -11,7 +11,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,8 @@ export interface SlurmClusterOptions {
   cpus?: number;
   /** Memory the node declares, MiB (default 16384). */
   memoryMb?: number;
+  /** Job credential lifetime, s: also the wait before a requeued job starts again (Slurm's default 120; here 30). */
+  credExpireS?: number;
   /** How long to wait for each daemon to come up, ms (default 30000). */
   startTimeoutMs?: number;
 }
@@ -77,7 +79,7 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 }
 
 /** slurm.conf of a one-node cluster on loopback. */
-function slurmConf(dir: string, host: string, node: string, ports: [number, number], cpus: number, memoryMb: number): string {
+function slurmConf(dir: string, host: string, node: string, ports: [number, number], cpus: number, memoryMb: number, credExpireS: number): string {
   return [
     'ClusterName=distill-test',
     `SlurmctldHost=${host}(127.0.0.1)`,
@@ -87,7 +89,8 @@ function slurmConf(dir: string, host: string, node: string, ports: [number, numb
     `SlurmdPort=${ports[1]}`,
     'AuthType=auth/munge',
     'CredType=cred/munge',
-    `AuthInfo=socket=${dir}/run/munge.socket`,
+    // cred_expire is also how long a requeued job waits before it may start again (default 120 s).
+    `AuthInfo=socket=${dir}/run/munge.socket,cred_expire=${credExpireS}`,
     `StateSaveLocation=${dir}/state`,
     `SlurmdSpoolDir=${dir}/spool`,
     `SlurmctldPidFile=${dir}/run/slurmctld.pid`,
@@ -138,15 +141,17 @@ export async function startSlurmCluster(opts: SlurmClusterOptions = {}): Promise
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   };
   process.on('exit', killAll);
-  const daemon = (cmd: string, args: string[]): void => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const daemon = async (cmd: string, args: string[]): Promise<void> => {
+    const out = await open(join(dir, 'log', `${cmd}.out`), 'w');
+    const child = spawn(cmd, args, { env, stdio: ['ignore', out.fd, out.fd] });
+    await out.close();
     children.push(child);
     child.on('error', () => undefined);
   };
   const client = async (cmd: string, args: string[]): Promise<string> => (await run(cmd, args, { env, timeout: 30_000 })).stdout;
   const logs = async (lines = 40): Promise<string> => {
     const parts: string[] = [];
-    for (const f of ['munge/munged.log', 'log/slurmctld.log', 'log/slurmd.log']) {
+    for (const f of ['log/munged.out', 'munge/munged.log', 'log/slurmctld.log', 'log/slurmd.log']) {
       const text = await readFile(join(dir, f), 'utf8').catch(() => '(none)');
       parts.push(`== ${f}\n${text.split('\n').slice(-lines).join('\n')}`);
     }
@@ -173,12 +178,12 @@ export async function startSlurmCluster(opts: SlurmClusterOptions = {}): Promise
 
   try {
     await run('mungekey', ['--create', `--keyfile=${dir}/munge/munge.key`]);
-    daemon('munged', ['--foreground', `--socket=${dir}/run/munge.socket`, `--key-file=${dir}/munge/munge.key`, `--pid-file=${dir}/run/munged.pid`, `--log-file=${dir}/munge/munged.log`, `--seed-file=${dir}/munge/munge.seed`]);
+    await daemon('munged', ['--foreground', `--socket=${dir}/run/munge.socket`, `--key-file=${dir}/munge/munge.key`, `--pid-file=${dir}/run/munged.pid`, `--log-file=${dir}/munge/munged.log`, `--seed-file=${dir}/munge/munge.seed`]);
     await waitFor('munged did not create its socket', timeout, () => pathExists(join(dir, 'run/munge.socket')));
-    await writeFile(conf, slurmConf(dir, host, node, [await freePort(), await freePort()], opts.cpus ?? 12, opts.memoryMb ?? 16384));
-    daemon('slurmctld', ['-D', '-f', conf]);
+    await writeFile(conf, slurmConf(dir, host, node, [await freePort(), await freePort()], opts.cpus ?? 12, opts.memoryMb ?? 16384, opts.credExpireS ?? 30));
+    await daemon('slurmctld', ['-D', '-f', conf]);
     await waitFor('slurmctld did not answer `scontrol ping`', timeout, async () => /is UP/.test(await client('scontrol', ['ping'])));
-    daemon('slurmd', ['-D', '-N', node, '-f', conf]);
+    await daemon('slurmd', ['-D', '-N', node, '-f', conf]);
     await waitFor(`node ${node} did not become idle`, timeout, async () => (await client('sinfo', ['-h', '-N', '-n', node, '-o', '%T'])).trim() === 'idle');
   } catch (err) {
     const text = await logs();
@@ -224,4 +229,21 @@ export async function jobRecords(cluster: SlurmCluster, ids: string[]): Promise<
     }
   }
   return out;
+}
+
+/** True while a job can still change state by itself (a dependency that can never be met cannot). */
+function active(j: JobRecord): boolean {
+  return /PENDING|RUNNING|CONFIGURING|COMPLETING|REQUEUED/.test(j.state) && j.reason !== 'DependencyNeverSatisfied';
+}
+
+/** Polls jobs `ids` every second until none is active; throws after `timeoutMs`, naming the active ones. */
+export async function waitForJobs(cluster: SlurmCluster, ids: string[], timeoutMs: number): Promise<JobRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const jobs = await jobRecords(cluster, ids);
+    const running = jobs.filter(active);
+    if (running.length === 0) return jobs;
+    if (Date.now() > deadline) throw new Error(`Slurm jobs still active after ${timeoutMs} ms: ${JSON.stringify(running)}\n${await cluster.logs()}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
