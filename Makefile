@@ -24,7 +24,7 @@ UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults typecheck lint test-unit test-integration bench clean
+.PHONY: browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
@@ -37,6 +37,7 @@ help:
 	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (~15 min on 2 cores)"
 	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
 	@echo "  test                 typecheck, lint, unit and integration tests"
+	@echo "  test-slurm           docs/deploy/slurm/submit.sh on a real one-node Slurm cluster (root; installs slurm-wlm, munge)"
 	@echo "  test-faults          crash (kill -9 + resume) and fuzz tests with many trials (FAULT_TRIALS, FUZZ_RUNS)"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
 	@echo "  clean                remove generated data, stores and runs"
@@ -118,6 +119,21 @@ FAULT_TRIALS ?= 20
 FUZZ_RUNS ?= 2000
 test-faults: $(INSTALL_STAMP)
 	FAULT_TRIALS=$(FAULT_TRIALS) FUZZ_RUNS=$(FUZZ_RUNS) node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/crash-resume.test.ts test/unit/pipeline/fuzz-readers.test.ts
+
+# Debian's Slurm and munge for test-slurm (needs root or sudo; the package scripts start no service
+# where /usr/sbin/policy-rc.d forbids it, and the test starts its own daemons anyway).
+slurm-packages:
+	@if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then \
+	  echo "installing Debian's slurm-wlm and munge for test-slurm"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null; \
+	fi
+
+# The Slurm example (submit.sh: a job array of teacher-logits workers + the afterok finalize job) on a
+# one-node cluster that the test starts as root and stops again (test/helpers/slurm-cluster.ts). The
+# jobs run the CLI of $(DISTILL). SLURM_TEST_TIMEOUT_S bounds the wait for the jobs (default 300).
+test-slurm: $(INSTALL_STAMP) slurm-packages
+	DISTILL_CLI=$(CURDIR)/$(word 2,$(DISTILL)) node --import tsx --test --test-reporter=spec test/slurm/submit-array.test.ts
 
 bench: $(INSTALL_STAMP)
 	@set -e; for b in $(BENCHES); do echo "== $$b"; node --import tsx $$b; done

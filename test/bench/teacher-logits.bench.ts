@@ -3,7 +3,9 @@
  * size and inputs, measured in one run, for parquet and arrow x dense and top-k; plus parquetjs-lite
  * vs parquet-wasm vs Arrow IPC writing the same logits table.
  *
- *   node --import tsx test/bench/teacher-logits.bench.ts [--rows 60000] [--batch 256] [--repeat 2]
+ *   node --import tsx test/bench/teacher-logits.bench.ts [--rows 60000] [--batch 256] [--repeat 3]
+ *
+ * Every figure is the median over the repeats (an odd count: one measured run) with min-max beside it.
  *
  * Model: artifacts/teachers/mnist-cnn (model.onnx + card.json) when present; otherwise a tiny-teacher
  * fixture MLP 784-1024-10 (test/fixtures/tiny-teacher.ts, hidden 1024), said in the output. Data: the
@@ -27,11 +29,12 @@ import { readTeacherCard } from '../../pipeline/teacher/teacher-card.ts';
 import type { TeacherCard } from '../../pipeline/teacher/teacher-card.ts';
 import { runTeacherLogits } from '../../stages/teacher-logits/run-teacher-logits.ts';
 import { makeTinyTeacher } from '../fixtures/tiny-teacher.ts';
+import { checkOddRepeat, formatSpread, spread } from './spread.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '60000' }, batch: { type: 'string', default: '256' }, repeat: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '60000' }, batch: { type: 'string', default: '256' }, repeat: { type: 'string', default: '3' } } });
 const ROWS = Number(values.rows);
 const BATCH = Number(values.batch);
-const REPEAT = Number(values.repeat);
+const REPEAT = checkOddRepeat(Number(values.repeat));
 const scratch = join(projectRoot, '.scratch/bench-teacher-logits');
 const datasetDir = 'artifacts/data/mnist';
 
@@ -124,29 +127,34 @@ async function main(): Promise<void> {
       results.push({ name: `${c.format} ${c.mode}`, stage: m.splits.train!.timing.rowsPerSecond, wall: ROWS / wall, bare, bytes, bareCpu, stageCpu });
     }
   }
-  console.log('\n| format | encoding | bare session.run rows/s | stage rows/s | ratio | stage end-to-end rows/s | MB/s written | bytes/example | CPU s bare / stage (end to end) | CPU ratio |');
+  console.log('\n| format | encoding | bare session.run rows/s | stage rows/s | wall ratio | stage end-to-end rows/s | MB/s written | bytes/example | CPU s bare / stage (end to end) | CPU ratio |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const c of configs) {
     const rs = results.filter((r) => r.name === `${c.format} ${c.mode}`);
-    const best = rs.reduce((a, b) => (b.stage / b.bare > a.stage / a.bare ? b : a));
-    const mbps = (best.bytes / 1e6) / (ROWS / best.stage);
-    const cpuRatios = rs.map((r) => r.bareCpu / r.stageCpu).sort((a, b) => a - b);
-    const cpuMedian = cpuRatios[Math.floor(cpuRatios.length / 2)]!;
-    console.log(`| ${c.format} | ${c.mode} | ${Math.round(best.bare)} | ${Math.round(best.stage)} | ${(best.stage / best.bare).toFixed(3)} | ${Math.round(best.wall)} | ${mbps.toFixed(2)} | ${(best.bytes / ROWS).toFixed(1)} | ${best.bareCpu.toFixed(1)} / ${best.stageCpu.toFixed(1)} | ${cpuMedian.toFixed(3)} |`);
+    // Each quantity's own median over the repeats; a ratio is taken within its pair (bare loop right before the stage run).
+    const of = (f: (r: (typeof rs)[number]) => number, digits = 0): string => formatSpread(spread(rs.map(f)), digits);
+    const cpu = `${of((r) => r.bareCpu, 1)} / ${of((r) => r.stageCpu, 1)}`;
+    console.log(`| ${c.format} | ${c.mode} | ${of((r) => r.bare)} | ${of((r) => r.stage)} | ${of((r) => r.stage / r.bare, 3)} | ${of((r) => r.wall)} | ${of((r) => r.bytes / 1e6 / (ROWS / r.stage), 2)} | ${of((r) => r.bytes / ROWS, 1)} | ${cpu} | ${of((r) => r.bareCpu / r.stageCpu, 3)} |`);
   }
-  console.log(`(best of ${REPEAT} repeats by wall-clock ratio; each stage run is paired with a bare loop measured right before it.`);
-  console.log(` CPU ratio: the bare loop's CPU seconds over the stage's end-to-end CPU seconds (all threads of the process), median over repeats;`);
-  console.log(` where ORT alone keeps both cores busy it approximates the throughput ratio of an idle machine, and it is much less sensitive to other load.)`);
+  console.log(`(median (min-max) over ${REPEAT} repeats, each quantity on its own; each stage run is paired with a bare loop measured right before it,`);
+  console.log(` and the wall ratio is stage / bare within a pair. CPU ratio: the bare loop's CPU seconds over the stage's end-to-end CPU seconds`);
+  console.log(` (all threads of the process); where ORT alone keeps both cores busy it approximates the throughput ratio of an idle machine,`);
+  console.log(` and it is much less sensitive to other load.)`);
 
   // Writers: the same dense float32 logits table (20,000 rows x 10) through each library.
   const n = 20000;
   const logits = Float32Array.from({ length: n * 10 }, (_, i) => Math.sin(i) * 5);
   const enc = { mode: 'dense', precision: 'float32', classes: 10 } as const;
-  const time = async (fn: () => Promise<void> | void): Promise<number> => {
+  /** rows/s of `fn` after one warm-up call: median (min-max) over REPEAT timed calls. */
+  const time = async (fn: () => Promise<void> | void): Promise<string> => {
     await fn();
-    const t0 = performance.now();
-    await fn();
-    return n / ((performance.now() - t0) / 1000);
+    const rates: number[] = [];
+    for (let rep = 0; rep < REPEAT; rep++) {
+      const t0 = performance.now();
+      await fn();
+      rates.push(n / ((performance.now() - t0) / 1000));
+    }
+    return formatSpread(spread(rates));
   };
   const wasm = await time(() => writeFile(join(scratch, 'w.parquet'), encodeTable(shardTable(enc, { rowStart: 0, rows: n, logits }), 'parquet')));
   const ipc = await time(() => writeFile(join(scratch, 'w.arrow'), encodeTable(shardTable(enc, { rowStart: 0, rows: n, logits }), 'arrow')));
@@ -158,11 +166,11 @@ async function main(): Promise<void> {
     for (let r = 0; r < n; r++) await w.appendRow({ row: r, logits: Array.from(logits.subarray(r * 10, (r + 1) * 10)) });
     await w.close();
   });
-  console.log('\n| writer (20,000 rows x 10 float32 logits) | rows/s |');
+  console.log(`\n| writer (20,000 rows x 10 float32 logits) | rows/s, median (min-max) of ${REPEAT} |`);
   console.log('|---|---|');
-  console.log(`| parquetjs-lite (repeated FLOAT, default options) | ${Math.round(lite)} |`);
-  console.log(`| parquet-wasm (zstd, fixed_size_list<float32>[10]) | ${Math.round(wasm)} |`);
-  console.log(`| apache-arrow IPC file | ${Math.round(ipc)} |`);
+  console.log(`| parquetjs-lite (repeated FLOAT, default options) | ${lite} |`);
+  console.log(`| parquet-wasm (zstd, fixed_size_list<float32>[10]) | ${wasm} |`);
+  console.log(`| apache-arrow IPC file | ${ipc} |`);
   await rm(scratch, { recursive: true, force: true });
 }
 

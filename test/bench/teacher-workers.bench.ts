@@ -3,12 +3,13 @@
  * separate `distill teacher-logits --num-shards N --shard-index i` process with one ONNX Runtime
  * intra-op thread, all started at once on a fresh store, then `distill finalize`.
  *
- *   node --import tsx test/bench/teacher-workers.bench.ts [--rows 60000] [--repeat 2] [--workers 1,2]
+ *   node --import tsx test/bench/teacher-workers.bench.ts [--rows 60000] [--repeat 3] [--workers 1,2]
  *
  * Model: the demo teacher artifacts/teachers/mnist-cnn (required). Data: the first --rows rows of the
  * MNIST train split, written by the data stage into a scratch dataset (`distill data mnist` layout).
  * Reported per N: wall rows/s (first spawn to last exit, process start-up included), compute rows/s
- * (rows / the slowest worker's split timing), finalize seconds, bytes per example.
+ * (rows / the slowest worker's split timing), finalize seconds, bytes per example: each the median
+ * (min-max) over the repeats, an odd count.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -20,10 +21,11 @@ import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
 import { readTeacherCard } from '../../pipeline/teacher/teacher-card.ts';
 import { runMnistData } from '../../stages/data/run-mnist.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { checkOddRepeat, formatSpread, spread } from './spread.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '60000' }, repeat: { type: 'string', default: '2' }, workers: { type: 'string', default: '1,2' }, batch: { type: 'string', default: '256' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '60000' }, repeat: { type: 'string', default: '3' }, workers: { type: 'string', default: '1,2' }, batch: { type: 'string', default: '256' } } });
 const ROWS = Number(values.rows);
-const REPEAT = Number(values.repeat);
+const REPEAT = checkOddRepeat(Number(values.repeat));
 const COUNTS = values.workers.split(',').map(Number);
 const scratchRel = '.scratch/bench-teacher-workers';
 const scratch = join(projectRoot, scratchRel);
@@ -70,13 +72,14 @@ async function main(): Promise<void> {
       console.log(`  run ${rep + 1}, ${c} worker(s): wall ${Math.round(r.wallRowsPerSecond)} rows/s, compute ${Math.round(r.computeRowsPerSecond)} rows/s, finalize ${r.finalizeSeconds.toFixed(2)} s`);
     }
   }
-  console.log('\n| workers | wall rows/s (best) | compute rows/s (best) | speed-up (compute) | finalize s | bytes/example |');
+  console.log(`\n| workers | wall rows/s | compute rows/s | speed-up (compute, medians) | finalize s | bytes/example |   (median (min-max) of ${REPEAT})`);
   console.log('|---|---|---|---|---|---|');
-  const best = (c: number): Result => results.filter((r) => r.workers === c).reduce((a, b) => (b.computeRowsPerSecond > a.computeRowsPerSecond ? b : a));
-  const base = best(COUNTS[0]!).computeRowsPerSecond;
+  const of = (c: number, f: (r: Result) => number): number[] => results.filter((r) => r.workers === c).map(f);
+  const base = spread(of(COUNTS[0]!, (r) => r.computeRowsPerSecond)).median;
   for (const c of COUNTS) {
-    const b = best(c);
-    console.log(`| ${c} | ${Math.round(b.wallRowsPerSecond)} | ${Math.round(b.computeRowsPerSecond)} | ${(b.computeRowsPerSecond / base).toFixed(2)} | ${b.finalizeSeconds.toFixed(2)} | ${b.bytesPerExample.toFixed(1)} |`);
+    const compute = spread(of(c, (r) => r.computeRowsPerSecond));
+    const row = [formatSpread(spread(of(c, (r) => r.wallRowsPerSecond))), formatSpread(compute), (compute.median / base).toFixed(2), formatSpread(spread(of(c, (r) => r.finalizeSeconds)), 2), formatSpread(spread(of(c, (r) => r.bytesPerExample)), 1)];
+    console.log(`| ${c} | ${row.join(' | ')} |`);
   }
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   await rm(scratch, { recursive: true, force: true });

@@ -4,7 +4,8 @@
 #   docs/deploy/slurm/submit.sh 8 artifacts/experiments/mnist-kd/experiment.json artifacts/experiments/mnist-kd/store
 #
 # If a task fails, the finalize job never starts (afterok is not satisfied; Slurm leaves it pending
-# with DependencyNeverSatisfied, cancel it). Re-run the failed task i, reusing its complete shards:
+# with DependencyNeverSatisfied, cancel it: a requeued task that then succeeds does not release it).
+# Re-run the failed task i, reusing its complete shards:
 #   scontrol requeue <jobid>_<i>          # same array, same SLURM_ARRAY_* values
 # or as a new job (a one-task array would say N = 1, so name the worker explicitly; flags win):
 #   DISTILL_ARGS="--num-shards N --shard-index i" sbatch --export=ALL --array=0 teacher-logits.sbatch

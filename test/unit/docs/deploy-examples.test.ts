@@ -68,7 +68,8 @@ test('Slurm: scripts pass bash -n; an --array=0-(N-1) of workers, then finalize 
   for (const f of ['teacher-logits.sbatch', 'finalize.sbatch', 'submit.sh']) execFileSync('bash', ['-n', join(deploy, 'slurm', f)]);
   const sbatch = await readFile(join(deploy, 'slurm/teacher-logits.sbatch'), 'utf8');
   assert.match(sbatch, /^#SBATCH --array=0-7$/m);
-  assert.match(sbatch, /^\$DISTILL teacher-logits --config "\$EXP" --device cuda/m);
+  assert.match(sbatch, /^DEVICE=\$\{DEVICE:-cuda\}$/m);
+  assert.match(sbatch, /^\$DISTILL teacher-logits --config "\$EXP" --device "\$DEVICE"/m);
   assert.match(await readFile(join(deploy, 'slurm/finalize.sbatch'), 'utf8'), /^\$DISTILL finalize "\$STORE"/m);
   const submit = await readFile(join(deploy, 'slurm/submit.sh'), 'utf8');
   assert.match(submit, /sbatch --parsable --export=ALL --array="0-\$\(\(N - 1\)\)"/);
