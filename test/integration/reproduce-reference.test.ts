@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import { sha256Bytes } from '../../pipeline/io/sha256.ts';
 import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
 import type { ReferenceMetrics } from '../../stages/reference/run-reference.ts';
-import type { RunManifest } from '../../stages/train-student/run-manifest.ts';
+import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
 import { makeTinyTeacher } from '../fixtures/tiny-teacher.ts';
 import { copyWorkspace, goodExperiment, goodWorkspace } from '../helpers/good-workspace.ts';
 import { runCli } from '../helpers/run-cli.ts';

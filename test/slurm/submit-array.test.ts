@@ -31,7 +31,7 @@ import { teacherWorkspace, writeExperiment, writeTeacher } from '../helpers/teac
 
 const run = promisify(execFile);
 /** The distill CLI the jobs run (one place to change when the entry point moves). */
-const DISTILL_CLI = process.env.DISTILL_CLI ?? join(projectRoot, 'pipeline/bin/distill.js');
+const DISTILL_CLI = process.env.DISTILL_CLI ?? join(projectRoot, 'bin/distill.js');
 const SUBMIT = join(projectRoot, 'docs/deploy/slurm/submit.sh');
 /** How long the array and finalize may take on a loaded 2-core machine before the test gives up. */
 const JOB_TIMEOUT_MS = Number(process.env.SLURM_TEST_TIMEOUT_S ?? 300) * 1000;
