@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DistillError } from '../errors.ts';
 import { packageVersion } from '../provenance.ts';
+import { checkTensorflowKernels, onednnEnabled } from './tensorflow-onednn.ts';
 
 export { tf };
 
@@ -78,6 +79,15 @@ export interface BackendChoice {
   package: string;
   /** Its version, when known. */
   version: string | null;
+  /**
+   * tensorflow backend: `TF_Version()` of the libtensorflow that is loaded, read from the binding
+   * (a tfjs-node built against another TensorFlow reports that one); null on other backends.
+   */
+  tensorflowVersion: string | null;
+  /** tensorflow backend: whether libtensorflow runs with oneDNN (TF_ENABLE_ONEDNN_OPTS at load); null otherwise. */
+  onednn: boolean | null;
+  /** Kernels found wrong on this backend and worked around (pipeline/engines/tensorflow-onednn.ts); usually empty. */
+  workarounds: string[];
   /** tensorflow backend from tfjs-node-gpu: gpu; everything else: cpu. */
   device: 'gpu' | 'cpu';
   /** wasm: whether the SIMD binary runs; null for other backends. */
@@ -103,6 +113,19 @@ export interface BackendLoader {
   prepareWasm(): Promise<{ simd: boolean; threads: boolean }>;
   /** Makes a registered tfjs backend current; resolves false (or rejects) when it cannot initialise. */
   setBackend(name: BackendName): Promise<boolean>;
+  /**
+   * The current tensorflow backend as it runs: libtensorflow's `TF_Version()` read from the binding,
+   * oneDNN, and the kernel checks' workarounds (pipeline/engines/tensorflow-onednn.ts); null when
+   * the backend has no libtensorflow binding.
+   */
+  inspectTensorflow(): TensorflowInfo | null;
+}
+
+/** What the tensorflow backend runs on, checked after it is up. */
+export interface TensorflowInfo {
+  version: string;
+  onednn: boolean;
+  workarounds: string[];
 }
 
 const require = createRequire(import.meta.url);
@@ -162,6 +185,11 @@ export const nodeBackendLoader: BackendLoader = {
   setBackend(name) {
     return tf.setBackend(name);
   },
+  inspectTensorflow() {
+    const binding = (tf.backend() as { binding?: { TF_Version?: unknown } }).binding;
+    if (typeof binding?.TF_Version !== 'string') return null;
+    return { version: binding.TF_Version, onednn: onednnEnabled(), workarounds: checkTensorflowKernels() };
+  },
 };
 
 function errorText(err: unknown, lines: string[]): string {
@@ -171,7 +199,7 @@ function errorText(err: unknown, lines: string[]): string {
 }
 
 /** Tries one libtensorflow package; returns the attempt. */
-async function tryTensorflow(pkg: string, loader: BackendLoader): Promise<BackendAttempt> {
+async function tryTensorflow(pkg: string, loader: BackendLoader): Promise<BackendAttempt & { info?: TensorflowInfo }> {
   if (!loader.isInstalled(pkg)) return { candidate: pkg, ok: false, reason: 'not installed' };
   const imported = await capturingConsole(() => loader.importPackage(pkg));
   if (imported.error !== undefined) return { candidate: pkg, ok: false, reason: `does not load: ${errorText(imported.error, imported.lines)}` };
@@ -179,7 +207,9 @@ async function tryTensorflow(pkg: string, loader: BackendLoader): Promise<Backen
   if (set.error !== undefined || set.value !== true) {
     return { candidate: pkg, ok: false, reason: `initialisation failed: ${errorText(set.error, set.lines)}` };
   }
-  return { candidate: pkg, ok: true, reason: 'loaded' };
+  const info = loader.inspectTensorflow();
+  if (info === null) return { candidate: pkg, ok: false, reason: 'initialisation failed: the backend reports no libtensorflow version (TF_Version)' };
+  return { candidate: pkg, ok: true, reason: `loaded, TensorFlow ${info.version}`, info };
 }
 
 async function tryWasm(loader: BackendLoader): Promise<{ attempt: BackendAttempt; simd: boolean | null; threads: boolean | null }> {
@@ -223,15 +253,20 @@ function summarise(attempts: BackendAttempt[]): string {
  */
 export async function selectBackend(requested: BackendRequest = 'auto', loader: BackendLoader = nodeBackendLoader): Promise<BackendChoice> {
   const attempts: BackendAttempt[] = [];
-  const done = (backend: BackendName, pkg: string, extra: { simd?: boolean | null; threads?: boolean | null } = {}): BackendChoice => {
+  const done = (backend: BackendName, pkg: string, extra: { simd?: boolean | null; threads?: boolean | null; info?: TensorflowInfo } = {}): BackendChoice => {
     const simd = extra.simd ?? null;
     const why = attempts.length > 1 ? ` (${summarise(attempts)})` : requested === 'auto' ? '' : ' (as requested)';
-    const what = backend === 'wasm' ? `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` : backend === 'tensorflow' ? `tensorflow via ${pkg}` : 'cpu (pure JavaScript)';
+    const info = extra.info ?? null;
+    const what =
+      backend === 'wasm' ? `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` : info ? `tensorflow via ${pkg} (TensorFlow ${info.version}, oneDNN ${info.onednn ? 'on' : 'off'})` : 'cpu (pure JavaScript)';
     return {
       requested,
       backend,
       package: pkg,
       version: packageVersion(pkg),
+      tensorflowVersion: info?.version ?? null,
+      onednn: info?.onednn ?? null,
+      workarounds: info?.workarounds ?? [],
       device: pkg === NODE_GPU_PACKAGE ? 'gpu' : 'cpu',
       simd,
       threads: extra.threads ?? null,
@@ -243,8 +278,9 @@ export async function selectBackend(requested: BackendRequest = 'auto', loader: 
   if (requested === 'auto' || requested === 'tensorflow') {
     for (const pkg of [NODE_GPU_PACKAGE, NODE_PACKAGE]) {
       const attempt = await tryTensorflow(pkg, loader);
-      attempts.push(attempt);
-      if (attempt.ok) return done('tensorflow', pkg);
+      const { info, ...recorded } = attempt;
+      attempts.push(recorded);
+      if (attempt.ok) return done('tensorflow', pkg, { info });
     }
     if (requested === 'tensorflow') {
       throw new DistillError(

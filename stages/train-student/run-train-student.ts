@@ -226,7 +226,7 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
     const pick = (splits: Record<string, { rows: number; fingerprint: string }>, names: string[]): Record<string, { rows: number; fingerprint: string }> =>
       Object.fromEntries(names.filter((n) => splits[n]).map((n) => [n, { rows: splits[n]!.rows, fingerprint: splits[n]!.fingerprint }]));
     const splitNames = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit])];
-    const backendRecord = { requested: backend.requested, backend: backend.backend, package: backend.package, version: backend.version, device: backend.device, simd: backend.simd, threads: backend.threads, attempts: backend.attempts };
+    const backendRecord = { requested: backend.requested, backend: backend.backend, package: backend.package, version: backend.version, tensorflowVersion: backend.tensorflowVersion, onednn: backend.onednn, workarounds: backend.workarounds, device: backend.device, simd: backend.simd, threads: backend.threads, attempts: backend.attempts };
     const manifest: RunManifest = {
       formatVersion: 1,
       kind: 'distill.student-run',

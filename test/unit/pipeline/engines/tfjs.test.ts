@@ -17,6 +17,7 @@ interface FakeSpec {
 
 function fakeLoader(spec: FakeSpec): { loader: BackendLoader; calls: string[] } {
   const calls: string[] = [];
+  let current: BackendName | null = null;
   const loader: BackendLoader = {
     isInstalled: (pkg) => spec.installed.includes(pkg),
     importPackage: async (pkg) => {
@@ -34,8 +35,10 @@ function fakeLoader(spec: FakeSpec): { loader: BackendLoader; calls: string[] } 
         globalThis.console.warn(`no CUDA-capable device is detected`);
         return false;
       }
+      current = name;
       return true;
     },
+    inspectTensorflow: () => (current === 'tensorflow' ? { version: '2.99.0', onednn: true, workarounds: [] } : null),
   };
   return { loader, calls };
 }
