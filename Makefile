@@ -2,6 +2,7 @@
 #
 #   make demo            data -> teacher-logits -> train-student (+ hard-label baseline) -> evaluate (EXP)
 #   make test            typecheck + lint + unit + integration tests
+#   make tfjs-node       the TensorFlow backend (@tensorflow/tfjs-node), outside package-lock.json
 #
 # Every target installs the npm dependencies first when node_modules is missing or older than
 # package-lock.json. The default install skips onnxruntime-node's CUDA download (no internet needed);
@@ -19,12 +20,13 @@ DISTILL := node pipeline/bin/distill.js
 CUDA ?=
 ORT_INSTALL := $(if $(CUDA),cuda12,skip)
 INSTALL_STAMP := node_modules/.distill-install-stamp
+TFJS_NODE := scripts/setup-tfjs-node.sh
 
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults typecheck lint test-unit test-integration bench clean
+.PHONY: tfjs-node tfjs-node-link browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
@@ -36,7 +38,8 @@ help:
 	@echo "  evaluate             report what the student kept and lost (EXP=...)"
 	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (~15 min on 2 cores)"
 	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
-	@echo "  test                 typecheck, lint, unit and integration tests"
+	@echo "  test                 typecheck, lint, unit and integration tests (on the tensorflow backend too once built)"
+	@echo "  tfjs-node            build the TensorFlow backend into ~/.cache/distill (once per machine) and link it"
 	@echo "  test-faults          crash (kill -9 + resume) and fuzz tests with many trials (FAULT_TRIALS, FUZZ_RUNS)"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
 	@echo "  clean                remove generated data, stores and runs"
@@ -49,6 +52,19 @@ $(INSTALL_STAMP): package.json package-lock.json
 	@touch $@
 
 install: $(INSTALL_STAMP)
+
+# The TensorFlow backend (docs/training.md): @tensorflow/tfjs-node is not in package.json (its install
+# script downloads libtensorflow, which fails offline). `build` fills a cache outside git once per
+# machine (the normal download where it works, else a build against the tensorflow-cpu pip wheel,
+# ~2 min); `link` copies it into node_modules (< 2 s, nothing when already there). npm ci (the
+# install stamp above, when the lockfile changes) removes it, so every target that needs it links
+# again after installing: `make test` through tfjs-node-link, which only says so when it is not built.
+tfjs-node: $(INSTALL_STAMP)
+	@$(TFJS_NODE) build
+	@$(TFJS_NODE) link
+
+tfjs-node-link: $(INSTALL_STAMP)
+	@$(TFJS_NODE) link --if-built
 
 # Headless Chromium renders the HTML report in the browser test (Debian's package; needs root or sudo).
 CHROMIUM ?= /usr/bin/chromium
@@ -68,7 +84,7 @@ data: $(INSTALL_STAMP)
 teacher-logits: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
 	$(DISTILL) teacher-logits --config $(CONFIG) $(ARGS)
 
-train-student: $(INSTALL_STAMP) teacher-logits
+train-student: $(INSTALL_STAMP) teacher-logits tfjs-node-link
 	$(DISTILL) train-student --config $(CONFIG) $(ARGS)
 
 baseline: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
@@ -102,14 +118,16 @@ typecheck: $(INSTALL_STAMP)
 lint: $(INSTALL_STAMP)
 	npx eslint --max-warnings 0 .
 
-test-unit: $(INSTALL_STAMP)
+test-unit: $(INSTALL_STAMP) tfjs-node-link
 	node --import tsx --test --test-reporter=spec $(UNIT_TESTS)
 
-test-integration: $(INSTALL_STAMP)
+test-integration: $(INSTALL_STAMP) tfjs-node-link
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(INTEGRATION_TESTS)
 
-# One node:test run over everything, so the closing summary counts every test.
-test: typecheck lint browser
+# One node:test run over everything, so the closing summary counts every test. The student, loss and
+# export tests run on each backend of DISTILL_TEST_BACKENDS (default cpu,wasm,tensorflow?: tensorflow
+# where `make tfjs-node` has built it, skipped with the reason otherwise; CI requires it).
+test: typecheck lint browser tfjs-node-link
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 # Crash (kill -9 at seeded random points, then resume) and fuzz tests with more trials than `make
@@ -119,7 +137,7 @@ FUZZ_RUNS ?= 2000
 test-faults: $(INSTALL_STAMP)
 	FAULT_TRIALS=$(FAULT_TRIALS) FUZZ_RUNS=$(FUZZ_RUNS) node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/crash-resume.test.ts test/unit/pipeline/fuzz-readers.test.ts
 
-bench: $(INSTALL_STAMP)
+bench: $(INSTALL_STAMP) tfjs-node-link
 	@set -e; for b in $(BENCHES); do echo "== $$b"; node --import tsx $$b; done
 
 clean:

@@ -156,6 +156,7 @@ link() {
   [ -d "$PROJECT/node_modules/@tensorflow/tfjs" ] || die "node_modules has no @tensorflow/tfjs: run make install first"
   local stamp="$CACHE $(cksum <"$CACHE/build.json")"
   if [ -f "$TARGET/.distill-link" ] && [ "$(cat "$TARGET/.distill-link")" = "$stamp" ] && [ -e "$TARGET/deps/lib/libtensorflow.so" ]; then
+    [ "$if_built" = --if-built ] || say "already linked: $TARGET -> $CACHE"
     return 0
   fi
   local t0 tmp

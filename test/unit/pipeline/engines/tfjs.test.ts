@@ -1,11 +1,12 @@
 /**
  * Backend selection with a fake loader: the fallback order tfjs-node-gpu > tfjs-node > wasm > cpu,
  * packages that are not installed are never imported, and failures become the attempts' reasons.
- * (No GPU or libtensorflow here: the real order is exercised only down to wasm; see docs/training.md.)
+ * The last test runs the real loader on whatever this host has (wasm only, tfjs-node after
+ * `make tfjs-node`, tfjs-node-gpu on a CUDA host) and checks the choice against that.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NODE_GPU_PACKAGE, NODE_PACKAGE, WASM_PACKAGE, selectBackend } from '../../../../pipeline/engines/tfjs.ts';
+import { NODE_GPU_PACKAGE, NODE_PACKAGE, WASM_PACKAGE, nodeBackendLoader, selectBackend, tf } from '../../../../pipeline/engines/tfjs.ts';
 import type { BackendLoader, BackendName } from '../../../../pipeline/engines/tfjs.ts';
 
 interface FakeSpec {
@@ -104,10 +105,25 @@ test('explicit wasm and cpu requests try only that backend', async () => {
   await assert.rejects(selectBackend('wasm', broken.loader), { name: 'DistillError', message: /--backend wasm cannot run: initialisation failed/ });
 });
 
-test('the real loader selects wasm here (no libtensorflow installed) with SIMD', async () => {
+test('the real loader: auto takes the first backend that runs here, and a tensorflow backend reports its TensorFlow', async () => {
+  const installed = [NODE_GPU_PACKAGE, NODE_PACKAGE].filter((p) => nodeBackendLoader.isInstalled(p));
   const choice = await selectBackend('auto');
-  assert.equal(choice.backend, 'wasm');
-  assert.equal(choice.threads, false);
-  assert.equal(choice.attempts.length, 3);
-  assert.equal(choice.version, '4.22.0');
+  assert.match(choice.notice, new RegExp(`^tfjs backend: ${choice.backend}`));
+  if (installed.length === 0) {
+    // Nothing native here: wasm, after both libtensorflow packages were found missing.
+    assert.deepEqual([choice.backend, choice.threads, choice.version, choice.tensorflowVersion], ['wasm', false, '4.22.0', null]);
+    assert.deepEqual(choice.attempts.slice(0, 2).map((a) => a.reason), ['not installed', 'not installed']);
+    return;
+  }
+  // A libtensorflow package is installed (`make tfjs-node`, or tfjs-node-gpu on a CUDA host): it is
+  // taken unless it fails to load, and then the reason is recorded.
+  const taken = choice.attempts.find((a) => a.ok)!;
+  if (choice.backend === 'tensorflow') {
+    assert.ok(installed.includes(choice.package));
+    assert.match(choice.tensorflowVersion ?? '', /^\d+\.\d+\.\d+/);
+    assert.equal(taken.reason, `loaded, TensorFlow ${choice.tensorflowVersion}`);
+    assert.equal(choice.tensorflowVersion, (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version);
+  } else {
+    assert.ok(choice.attempts.filter((a) => installed.includes(a.candidate)).every((a) => !a.ok && a.reason !== 'not installed'));
+  }
 });
