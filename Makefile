@@ -58,7 +58,7 @@ install: $(INSTALL_STAMP)
 # machine (the normal download where it works, else a build against the tensorflow-cpu pip wheel,
 # ~2 min); `link` copies it into node_modules (< 2 s, nothing when already there). npm ci (the
 # install stamp above, when the lockfile changes) removes it, so every target that needs it links
-# again after installing: `make test` through tfjs-node-link, which only says so when it is not built.
+# again after installing (tfjs-node-link: a copy when built, one line saying how otherwise).
 tfjs-node: $(INSTALL_STAMP)
 	@$(TFJS_NODE) build
 	@$(TFJS_NODE) link
@@ -87,19 +87,19 @@ teacher-logits: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
 train-student: $(INSTALL_STAMP) teacher-logits tfjs-node-link
 	$(DISTILL) train-student --config $(CONFIG) $(ARGS)
 
-baseline: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+baseline: $(INSTALL_STAMP) tfjs-node-link $(DATA_DIR)/manifest.json
 	$(DISTILL) train-student --config $(EXP_DIR)/hard-label.json $(ARGS)
 
-reference: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+reference: $(INSTALL_STAMP) tfjs-node-link $(DATA_DIR)/manifest.json
 	$(DISTILL) reference $(EXP_DIR) --jobs 2 $(ARGS)
 
-evaluate: $(INSTALL_STAMP)
+evaluate: $(INSTALL_STAMP) tfjs-node-link
 	$(DISTILL) evaluate --config $(CONFIG) $(ARGS)
 
-reproduce: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+reproduce: $(INSTALL_STAMP) tfjs-node-link $(DATA_DIR)/manifest.json
 	$(DISTILL) reproduce $(EXP_DIR) $(ARGS)
 
-demo: $(INSTALL_STAMP)
+demo: $(INSTALL_STAMP) tfjs-node-link
 	$(MAKE) --no-print-directory data
 	$(MAKE) --no-print-directory teacher-logits
 	$(DISTILL) train-student --config $(CONFIG) --force

@@ -34,16 +34,16 @@ say() { echo "tfjs-node: $*" >&2; }
 die() { say "$*"; exit 1; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-# step NAME CMD...: runs CMD, records its wall time in STEPS (seconds) and prints it.
+# step NAME CMD...: runs CMD (errexit stays on inside it: never call it from a condition), records
+# its wall time in STEPS (seconds) and prints it.
 STEPS=()
+record() { STEPS+=("\"$1\": $2"); say "$1: $2 s"; }
 step() {
-  local name=$1 t0 s
+  local name=$1 t0
   shift
   t0=$(now)
-  "$@" || return 1
-  s=$(since "$t0")
-  STEPS+=("\"$name\": $s")
-  say "$name: $s s"
+  "$@"
+  record "$name" "$(since "$t0")"
 }
 
 # ---- build ------------------------------------------------------------------------------------
@@ -110,7 +110,10 @@ build() {
   trap 'rm -rf "$work"' EXIT
   step npm-install npm_install_package "$work"
   source=${TFJS_NODE_SOURCE:-auto}
-  if [ "$source" != wheel ] && step download try_download "$work"; then
+  local t1
+  t1=$(now)
+  if [ "$source" != wheel ] && try_download "$work"; then # written for a condition: explicit returns
+    record download "$(since "$t1")"
     source=download
   elif [ "$source" = download ]; then
     die "TFJS_NODE_SOURCE=download and the download failed"
@@ -148,7 +151,7 @@ link() {
   local if_built=${1:-}
   if [ ! -f "$CACHE/build.json" ]; then
     if [ "$if_built" = --if-built ]; then
-      say "not built on this machine ($CACHE): tests run the tensorflow backend only after \`make tfjs-node\`"
+      say "the tensorflow backend is not built on this machine ($CACHE): \`make tfjs-node\` builds it; wasm runs meanwhile"
       return 0
     fi
     die "not built: run \`make tfjs-node\` (or scripts/setup-tfjs-node.sh build) first"
@@ -173,15 +176,17 @@ link() {
   echo "$stamp" >"$tmp/.distill-link"
   rm -rf "$TARGET"
   mv "$tmp" "$TARGET"
-  local check
-  check=$(cd "$PROJECT" && node --input-type=module -e "
+  local out
+  # libtensorflow prints its own start-up lines to stderr: shown only when the check fails.
+  out=$(cd "$PROJECT" && node --input-type=module -e "
     const tf = await import('@tensorflow/tfjs-node');
-    const b = tf.backend();
     if (tf.getBackend() !== 'tensorflow') throw new Error('backend is ' + tf.getBackend());
-    console.log(b.binding.TF_Version);") || {
+    console.log('TF_Version=' + tf.backend().binding.TF_Version);" 2>&1) || {
+    echo "$out" >&2
     rm -rf "$TARGET"
     die "the linked package does not load (removed it); rebuild with: rm -rf $CACHE && make tfjs-node"
   }
+  local check=${out##*TF_Version=}
   say "linked $TARGET -> $CACHE (TensorFlow $check, $(since "$t0") s)"
 }
 

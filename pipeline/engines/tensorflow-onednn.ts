@@ -4,9 +4,9 @@
  * TensorFlow 2.21 (the tensorflow-cpu wheel that `make tfjs-node` builds against) runs with oneDNN by
  * default on x86-64. With oneDNN on, Conv2DBackpropInput — tfjs's conv2dTranspose, and the input
  * gradient of every conv2d — gives wrong values when the filter has one input and one output channel
- * (measured: any spatial size, kernels of 2 and more; conv2dTranspose of a 1x1 input with a 2x2 filter
- * gives [6, 0, 0, 0] instead of [6, 2, 10, 0]). Turning oneDNN off fixes it but costs about half the
- * training speed of the MLP students (docs/decisions.md), so oneDNN stays on and this module checks
+ * (measured: 1x1 to 28x28, kernels of 2 and more; conv2dTranspose of a 1x1 input with a 2x2 filter
+ * gives [6, 0, 0, 0] instead of [6, 2, 10, 0]). Turning oneDNN off fixes it but costs the MLP students
+ * 15-35% of their training speed (docs/decisions.md), so oneDNN stays on and this module checks
  * the kernel once the backend is up; when the check fails it routes that case through a second,
  * all-zero channel, which the kernel gets right and which adds exactly nothing to the result.
  */

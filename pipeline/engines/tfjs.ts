@@ -3,11 +3,10 @@
  * '@tensorflow/tfjs' directly, so that backend selection lives in one place.
  *
  * Backends, fastest first: `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA; an optional
- * dependency), `@tensorflow/tfjs-node` (libtensorflow on the CPU), `@tensorflow/tfjs-backend-wasm`
- * (XNNPACK compiled to WebAssembly, SIMD when the runtime has it, single-threaded in Node) and
- * tfjs's pure-JS `cpu` backend. The libtensorflow packages download a native library in their
- * install script, so they are usually absent; they are imported dynamically and only when
- * installed. See docs/training.md.
+ * dependency), `@tensorflow/tfjs-node` (libtensorflow on the CPU; outside the lockfile, set up by
+ * `make tfjs-node`), `@tensorflow/tfjs-backend-wasm` (XNNPACK in WebAssembly, SIMD, one thread in
+ * Node) and tfjs's pure-JS `cpu`. The libtensorflow packages are imported only when installed, and
+ * their libtensorflow is checked once up (tensorflow-onednn.ts). See docs/training.md.
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -113,15 +112,11 @@ export interface BackendLoader {
   prepareWasm(): Promise<{ simd: boolean; threads: boolean }>;
   /** Makes a registered tfjs backend current; resolves false (or rejects) when it cannot initialise. */
   setBackend(name: BackendName): Promise<boolean>;
-  /**
-   * The current tensorflow backend as it runs: libtensorflow's `TF_Version()` read from the binding,
-   * oneDNN, and the kernel checks' workarounds (pipeline/engines/tensorflow-onednn.ts); null when
-   * the backend has no libtensorflow binding.
-   */
+  /** The current tensorflow backend as it runs (see TensorflowInfo); null without a libtensorflow binding. */
   inspectTensorflow(): TensorflowInfo | null;
 }
 
-/** What the tensorflow backend runs on, checked after it is up. */
+/** The tensorflow backend once up: `TF_Version()` from the binding, oneDNN, the kernel checks' workarounds. */
 export interface TensorflowInfo {
   version: string;
   onednn: boolean;

@@ -4,12 +4,13 @@
  * examples (469 steps of batch 128, cycling over 16 distinct random batches with dense teacher
  * logits), Adam, the loss summed on the device and read once at the end of the epoch as
  * run-train-student does. Each configuration runs in its own process (TF_ENABLE_ONEDNN_OPTS is read
- * when libtensorflow loads); REPEATS epochs each (odd), after one warm-up epoch of 20 steps; the
- * figure is the median with min and max. Figures go to docs/benchmarks.md and docs/training.md.
+ * when libtensorflow loads), one epoch per net after a warm-up of 20 steps; the configurations take
+ * turns, REPEATS rounds (odd), so that load from elsewhere falls on all of them alike; the figure is
+ * the median with min and max. Figures go to docs/benchmarks.md and docs/training.md.
  *
  * Run: node --import tsx test/bench/backends.bench.ts [--repeats N]   (needs `make tfjs-node` for
  * the tensorflow rows; they are skipped with a message otherwise)
- * (internal: --child <tensorflow|wasm> <repeats> runs one configuration and prints JSON.)
+ * (internal: --child <tensorflow|wasm> runs one round of one configuration and prints JSON.)
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -56,15 +57,13 @@ async function epoch(hidden: number[], batches: BatchTensors[], steps: number): 
   return seconds;
 }
 
-async function child(backend: BackendName, repeats: number): Promise<void> {
+async function child(backend: BackendName): Promise<void> {
   const choice = await selectBackend(backend);
   const batches = Array.from({ length: 16 }, (_, i) => randomBatch(i + 1));
-  const rows: Record<string, number[]> = {};
+  const rows: Record<string, number> = {};
   for (const hidden of NETS) {
     await epoch(hidden, batches, 20);
-    const rates: number[] = [];
-    for (let i = 0; i < repeats; i++) rates.push((STEPS * BATCH) / (await epoch(hidden, batches, STEPS)));
-    rows[`784-${hidden.join('-')}-10`] = rates;
+    rows[`784-${hidden.join('-')}-10`] = (STEPS * BATCH) / (await epoch(hidden, batches, STEPS));
   }
   batches.forEach(disposeBatch);
   process.stdout.write(JSON.stringify({ notice: choice.notice, tensorflow: choice.tensorflowVersion, onednn: choice.onednn, rows }) + '\n');
@@ -87,19 +86,24 @@ async function main(): Promise<void> {
     { label: 'tensorflow, oneDNN off', backend: 'tensorflow', env: { TF_ENABLE_ONEDNN_OPTS: '0' } },
     { label: 'wasm (SIMD, 1 thread)', backend: 'wasm', env: {} },
   ];
-  console.log(`| backend | ${NETS.map((h) => `784-${h.join('-')}-10`).join(' | ')} |\n|---|---|---|`);
-  for (const c of configs) {
-    if (c.backend === 'tensorflow' && !nodeBackendLoader.isInstalled(NODE_PACKAGE)) {
-      console.log(`| ${c.label} | skipped: ${NODE_PACKAGE} is not installed (make tfjs-node) | |`);
-      continue;
+  const results = configs.map(() => ({ tag: '', rows: {} as Record<string, number[]> }));
+  const runnable = configs.map((c) => c.backend !== 'tensorflow' || nodeBackendLoader.isInstalled(NODE_PACKAGE));
+  for (let round = 0; round < repeats; round++) {
+    for (const [i, c] of configs.entries()) {
+      if (!runnable[i]) continue;
+      const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', c.backend], { encoding: 'utf8', env: { ...process.env, ...c.env }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { tensorflow: string | null; onednn: boolean | null; rows: Record<string, number> };
+      results[i]!.tag = r.tensorflow ? ` (TF ${r.tensorflow}, oneDNN ${r.onednn ? 'on' : 'off'})` : '';
+      for (const [net, rate] of Object.entries(r.rows)) (results[i]!.rows[net] ??= []).push(rate);
     }
-    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', c.backend, String(repeats)], { encoding: 'utf8', env: { ...process.env, ...c.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { tensorflow: string | null; onednn: boolean | null; rows: Record<string, number[]> };
-    const tag = r.tensorflow ? ` (TF ${r.tensorflow}, oneDNN ${r.onednn ? 'on' : 'off'})` : '';
-    console.log(`| ${c.label}${tag} | ${Object.values(r.rows).map(stats).join(' | ')} |`);
+  }
+  console.log(`| backend | ${NETS.map((h) => `784-${h.join('-')}-10`).join(' | ')} |\n|---|---|---|`);
+  for (const [i, c] of configs.entries()) {
+    if (!runnable[i]) console.log(`| ${c.label} | skipped: ${NODE_PACKAGE} is not installed (make tfjs-node) | |`);
+    else console.log(`| ${c.label}${results[i]!.tag} | ${Object.values(results[i]!.rows).map(stats).join(' | ')} |`);
   }
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at end`);
 }
 
-if (process.argv[2] === '--child') await child(process.argv[3] as BackendName, Number(process.argv[4]));
+if (process.argv[2] === '--child') await child(process.argv[3] as BackendName);
 else await main();
