@@ -14,6 +14,8 @@ interface FakeSpec {
   importFails?: string[];
   setFails?: BackendName[];
   simd?: boolean;
+  /** The tensorflow backend comes up without a libtensorflow binding (no TF_Version). */
+  noBinding?: boolean;
 }
 
 function fakeLoader(spec: FakeSpec): { loader: BackendLoader; calls: string[] } {
@@ -39,7 +41,7 @@ function fakeLoader(spec: FakeSpec): { loader: BackendLoader; calls: string[] } 
       current = name;
       return true;
     },
-    inspectTensorflow: () => (current === 'tensorflow' ? { version: '2.99.0', onednn: true, workarounds: [] } : null),
+    inspectTensorflow: () => (current === 'tensorflow' && !spec.noBinding ? { version: '2.99.0', onednn: true, workarounds: [] } : null),
   };
   return { loader, calls };
 }
@@ -65,6 +67,15 @@ test('auto prefers tfjs-node-gpu when it loads, and then tries nothing else', as
   assert.equal(choice.package, NODE_GPU_PACKAGE);
   assert.equal(choice.device, 'gpu');
   assert.deepEqual(calls, [`import ${NODE_GPU_PACKAGE}`, 'set tensorflow']);
+});
+
+test('the TensorFlow version comes from the loaded binding: without one the package is not taken', async () => {
+  const good = await selectBackend('auto', fakeLoader({ installed: [NODE_PACKAGE, WASM_PACKAGE] }).loader);
+  assert.deepEqual([good.backend, good.tensorflowVersion, good.onednn, good.workarounds], ['tensorflow', '2.99.0', true, []]);
+  assert.equal(good.notice, `tfjs backend: tensorflow via ${NODE_PACKAGE} (TensorFlow 2.99.0, oneDNN on), requested auto (${NODE_GPU_PACKAGE} not installed)`);
+  const hollow = await selectBackend('auto', fakeLoader({ installed: [NODE_PACKAGE, WASM_PACKAGE], noBinding: true }).loader);
+  assert.deepEqual([hollow.backend, hollow.tensorflowVersion, hollow.onednn], ['wasm', null, null]);
+  assert.equal(hollow.attempts[1]!.reason, 'initialisation failed: the backend reports no libtensorflow version (TF_Version)');
 });
 
 test('auto falls from a broken tfjs-node-gpu to tfjs-node, recording why', async () => {
