@@ -2,6 +2,7 @@
 #
 #   make demo            data -> teacher-logits -> train-student (+ hard-label baseline) -> evaluate (EXP)
 #   make test            typecheck + lint + unit + integration tests
+#   make tfjs-node       the TensorFlow backend (@tensorflow/tfjs-node), outside package-lock.json
 #
 # Every target installs the npm dependencies first when node_modules is missing or older than
 # package-lock.json. The default install skips onnxruntime-node's CUDA download (no internet needed);
@@ -19,12 +20,13 @@ DISTILL := node bin/distill.js
 CUDA ?=
 ORT_INSTALL := $(if $(CUDA),cuda12,skip)
 INSTALL_STAMP := node_modules/.distill-install-stamp
+TFJS_NODE := scripts/setup-tfjs-node.sh
 
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
+.PHONY: tfjs-node tfjs-node-link browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
@@ -36,7 +38,8 @@ help:
 	@echo "  evaluate             report what the student kept and lost (EXP=...)"
 	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (~15 min on 2 cores)"
 	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
-	@echo "  test                 typecheck, lint, unit and integration tests"
+	@echo "  test                 typecheck, lint, unit and integration tests (on the tensorflow backend too once built)"
+	@echo "  tfjs-node            build the TensorFlow backend into ~/.cache/distill (once per machine) and link it"
 	@echo "  test-slurm           docs/deploy/slurm/submit.sh on a real one-node Slurm cluster (root; installs slurm-wlm, munge)"
 	@echo "  test-faults          crash (kill -9 + resume) and fuzz tests with many trials (FAULT_TRIALS, FUZZ_RUNS)"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
@@ -50,6 +53,19 @@ $(INSTALL_STAMP): package.json package-lock.json
 	@touch $@
 
 install: $(INSTALL_STAMP)
+
+# The TensorFlow backend (docs/training.md): @tensorflow/tfjs-node is not in package.json (its install
+# script downloads libtensorflow, which fails offline). `build` fills a cache outside git once per
+# machine (the normal download where it works, else a build against the tensorflow-cpu pip wheel,
+# ~2 min); `link` copies it into node_modules (< 2 s, nothing when already there). npm ci (the
+# install stamp above, when the lockfile changes) removes it, so every target that needs it links
+# again after installing (tfjs-node-link: a copy when built, one line saying how otherwise).
+tfjs-node: $(INSTALL_STAMP)
+	@$(TFJS_NODE) build
+	@$(TFJS_NODE) link
+
+tfjs-node-link: $(INSTALL_STAMP)
+	@$(TFJS_NODE) link --if-built
 
 # Headless Chromium renders the HTML report in the browser test (Debian's package; needs root or sudo).
 CHROMIUM ?= /usr/bin/chromium
@@ -69,22 +85,22 @@ data: $(INSTALL_STAMP)
 teacher-logits: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
 	$(DISTILL) teacher-logits --config $(CONFIG) $(ARGS)
 
-train-student: $(INSTALL_STAMP) teacher-logits
+train-student: $(INSTALL_STAMP) teacher-logits tfjs-node-link
 	$(DISTILL) train-student --config $(CONFIG) $(ARGS)
 
-baseline: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+baseline: $(INSTALL_STAMP) tfjs-node-link $(DATA_DIR)/manifest.json
 	$(DISTILL) train-student --config $(EXP_DIR)/hard-label.json $(ARGS)
 
-reference: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+reference: $(INSTALL_STAMP) tfjs-node-link $(DATA_DIR)/manifest.json
 	$(DISTILL) reference $(EXP_DIR) --jobs 2 $(ARGS)
 
-evaluate: $(INSTALL_STAMP)
+evaluate: $(INSTALL_STAMP) tfjs-node-link
 	$(DISTILL) evaluate --config $(CONFIG) $(ARGS)
 
-reproduce: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
+reproduce: $(INSTALL_STAMP) tfjs-node-link $(DATA_DIR)/manifest.json
 	$(DISTILL) reproduce $(EXP_DIR) $(ARGS)
 
-demo: $(INSTALL_STAMP)
+demo: $(INSTALL_STAMP) tfjs-node-link
 	$(MAKE) --no-print-directory data
 	$(MAKE) --no-print-directory teacher-logits
 	$(DISTILL) train-student --config $(CONFIG) --force
@@ -103,14 +119,16 @@ typecheck: $(INSTALL_STAMP)
 lint: $(INSTALL_STAMP)
 	npx eslint --max-warnings 0 .
 
-test-unit: $(INSTALL_STAMP)
+test-unit: $(INSTALL_STAMP) tfjs-node-link
 	node --import tsx --test --test-reporter=spec $(UNIT_TESTS)
 
-test-integration: $(INSTALL_STAMP)
+test-integration: $(INSTALL_STAMP) tfjs-node-link
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(INTEGRATION_TESTS)
 
-# One node:test run over everything, so the closing summary counts every test.
-test: typecheck lint browser
+# One node:test run over everything, so the closing summary counts every test. The student, loss and
+# export tests run on each backend of DISTILL_TEST_BACKENDS (default cpu,wasm,tensorflow?: tensorflow
+# where `make tfjs-node` has built it, skipped with the reason otherwise; CI requires it).
+test: typecheck lint browser tfjs-node-link
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 # Crash (kill -9 at seeded random points, then resume) and fuzz tests with more trials than `make
@@ -135,7 +153,7 @@ slurm-packages:
 test-slurm: $(INSTALL_STAMP) slurm-packages
 	DISTILL_CLI=$(CURDIR)/$(word 2,$(DISTILL)) node --import tsx --test --test-reporter=spec test/slurm/submit-array.test.ts
 
-bench: $(INSTALL_STAMP)
+bench: $(INSTALL_STAMP) tfjs-node-link
 	@set -e; for b in $(BENCHES); do echo "== $$b"; node --import tsx $$b; done
 
 clean:

@@ -4,17 +4,17 @@
  * '@tensorflow/tfjs' directly, so that backend selection lives in one place.
  *
  * Backends, fastest first: `@tensorflow/tfjs-node-gpu` (libtensorflow with CUDA; an optional
- * dependency), `@tensorflow/tfjs-node` (libtensorflow on the CPU), `@tensorflow/tfjs-backend-wasm`
- * (XNNPACK compiled to WebAssembly, SIMD when the runtime has it, single-threaded in Node) and
- * tfjs's pure-JS `cpu` backend. The libtensorflow packages download a native library in their
- * install script, so they are usually absent; they are imported dynamically and only when
- * installed. See docs/training.md.
+ * dependency), `@tensorflow/tfjs-node` (libtensorflow on the CPU; outside the lockfile, set up by
+ * `make tfjs-node`), `@tensorflow/tfjs-backend-wasm` (XNNPACK in WebAssembly, SIMD, one thread in
+ * Node) and tfjs's pure-JS `cpu`. The libtensorflow packages are imported only when installed, and
+ * their libtensorflow is checked once up (tensorflow-onednn.ts). See docs/training.md.
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DistillError } from '../errors.ts';
 import { packageVersion } from '../provenance.ts';
+import { checkTensorflowKernels, onednnEnabled } from './tensorflow-onednn.ts';
 import { applyTfjsGradientPatch } from './tfjs-gradient-patch.ts';
 
 export { tf };
@@ -49,6 +49,15 @@ export interface BackendChoice {
   package: string;
   /** Its version, when known. */
   version: string | null;
+  /**
+   * tensorflow backend: `TF_Version()` of the libtensorflow that is loaded, read from the binding
+   * (a tfjs-node built against another TensorFlow reports that one); null on other backends.
+   */
+  tensorflowVersion: string | null;
+  /** tensorflow backend: whether libtensorflow runs with oneDNN (TF_ENABLE_ONEDNN_OPTS at load); null otherwise. */
+  onednn: boolean | null;
+  /** Kernels found wrong on this backend and worked around (pipeline/engines/tensorflow-onednn.ts); usually empty. */
+  workarounds: string[];
   /** tensorflow backend from tfjs-node-gpu: gpu; everything else: cpu. */
   device: 'gpu' | 'cpu';
   /** wasm: whether the SIMD binary runs; null for other backends. */
@@ -74,6 +83,15 @@ export interface BackendLoader {
   prepareWasm(): Promise<{ simd: boolean; threads: boolean }>;
   /** Makes a registered tfjs backend current; resolves false (or rejects) when it cannot initialise. */
   setBackend(name: BackendName): Promise<boolean>;
+  /** The current tensorflow backend as it runs (see TensorflowInfo); null without a libtensorflow binding. */
+  inspectTensorflow(): TensorflowInfo | null;
+}
+
+/** The tensorflow backend once up: `TF_Version()` from the binding, oneDNN, the kernel checks' workarounds. */
+export interface TensorflowInfo {
+  version: string;
+  onednn: boolean;
+  workarounds: string[];
 }
 
 const require = createRequire(import.meta.url);
@@ -133,6 +151,11 @@ export const nodeBackendLoader: BackendLoader = {
   setBackend(name) {
     return tf.setBackend(name);
   },
+  inspectTensorflow() {
+    const binding = (tf.backend() as { binding?: { TF_Version?: unknown } }).binding;
+    if (typeof binding?.TF_Version !== 'string') return null;
+    return { version: binding.TF_Version, onednn: onednnEnabled(), workarounds: checkTensorflowKernels() };
+  },
 };
 
 function errorText(err: unknown, lines: string[]): string {
@@ -142,7 +165,7 @@ function errorText(err: unknown, lines: string[]): string {
 }
 
 /** Tries one libtensorflow package; returns the attempt. */
-async function tryTensorflow(pkg: string, loader: BackendLoader): Promise<BackendAttempt> {
+async function tryTensorflow(pkg: string, loader: BackendLoader): Promise<BackendAttempt & { info?: TensorflowInfo }> {
   if (!loader.isInstalled(pkg)) return { candidate: pkg, ok: false, reason: 'not installed' };
   const imported = await capturingConsole(() => loader.importPackage(pkg));
   if (imported.error !== undefined) return { candidate: pkg, ok: false, reason: `does not load: ${errorText(imported.error, imported.lines)}` };
@@ -150,7 +173,9 @@ async function tryTensorflow(pkg: string, loader: BackendLoader): Promise<Backen
   if (set.error !== undefined || set.value !== true) {
     return { candidate: pkg, ok: false, reason: `initialisation failed: ${errorText(set.error, set.lines)}` };
   }
-  return { candidate: pkg, ok: true, reason: 'loaded' };
+  const info = loader.inspectTensorflow();
+  if (info === null) return { candidate: pkg, ok: false, reason: 'initialisation failed: the backend reports no libtensorflow version (TF_Version)' };
+  return { candidate: pkg, ok: true, reason: `loaded, TensorFlow ${info.version}`, info };
 }
 
 async function tryWasm(loader: BackendLoader): Promise<{ attempt: BackendAttempt; simd: boolean | null; threads: boolean | null }> {
@@ -195,15 +220,20 @@ function summarise(attempts: BackendAttempt[]): string {
 export async function selectBackend(requested: BackendRequest = 'auto', loader: BackendLoader = nodeBackendLoader): Promise<BackendChoice> {
   applyTfjsGradientPatch();
   const attempts: BackendAttempt[] = [];
-  const done = (backend: BackendName, pkg: string, extra: { simd?: boolean | null; threads?: boolean | null } = {}): BackendChoice => {
+  const done = (backend: BackendName, pkg: string, extra: { simd?: boolean | null; threads?: boolean | null; info?: TensorflowInfo } = {}): BackendChoice => {
     const simd = extra.simd ?? null;
     const why = attempts.length > 1 ? ` (${summarise(attempts)})` : requested === 'auto' ? '' : ' (as requested)';
-    const what = backend === 'wasm' ? `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` : backend === 'tensorflow' ? `tensorflow via ${pkg}` : 'cpu (pure JavaScript)';
+    const info = extra.info ?? null;
+    const what =
+      backend === 'wasm' ? `wasm (${simd ? 'SIMD' : 'no SIMD'}, 1 thread)` : info ? `tensorflow via ${pkg} (TensorFlow ${info.version}, oneDNN ${info.onednn ? 'on' : 'off'})` : 'cpu (pure JavaScript)';
     return {
       requested,
       backend,
       package: pkg,
       version: packageVersion(pkg),
+      tensorflowVersion: info?.version ?? null,
+      onednn: info?.onednn ?? null,
+      workarounds: info?.workarounds ?? [],
       device: pkg === NODE_GPU_PACKAGE ? 'gpu' : 'cpu',
       simd,
       threads: extra.threads ?? null,
@@ -215,8 +245,9 @@ export async function selectBackend(requested: BackendRequest = 'auto', loader: 
   if (requested === 'auto' || requested === 'tensorflow') {
     for (const pkg of [NODE_GPU_PACKAGE, NODE_PACKAGE]) {
       const attempt = await tryTensorflow(pkg, loader);
-      attempts.push(attempt);
-      if (attempt.ok) return done('tensorflow', pkg);
+      const { info, ...recorded } = attempt;
+      attempts.push(recorded);
+      if (attempt.ok) return done('tensorflow', pkg, { info });
     }
     if (requested === 'tensorflow') {
       throw new DistillError(

@@ -40,7 +40,7 @@ export function buildRunManifest(p: RunRecordParts): RunManifest {
   const train = cfg.train!;
   const store = inputs.store;
   const splitNames = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit])];
-  const backendRecord = { requested: backend.requested, backend: backend.backend, package: backend.package, version: backend.version, device: backend.device, simd: backend.simd, threads: backend.threads, attempts: backend.attempts };
+  const backendRecord = { requested: backend.requested, backend: backend.backend, package: backend.package, version: backend.version, tensorflowVersion: backend.tensorflowVersion, onednn: backend.onednn, workarounds: backend.workarounds, device: backend.device, simd: backend.simd, threads: backend.threads, attempts: backend.attempts };
   const manifest: RunManifest = {
     formatVersion: 1,
     kind: 'distill.student-run',

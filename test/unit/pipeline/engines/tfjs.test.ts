@@ -1,11 +1,12 @@
 /**
  * Backend selection with a fake loader: the fallback order tfjs-node-gpu > tfjs-node > wasm > cpu,
  * packages that are not installed are never imported, and failures become the attempts' reasons.
- * (No GPU or libtensorflow here: the real order is exercised only down to wasm; see docs/training.md.)
+ * The last test runs the real loader on whatever this host has (wasm only, tfjs-node after
+ * `make tfjs-node`, tfjs-node-gpu on a CUDA host) and checks the choice against that.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NODE_GPU_PACKAGE, NODE_PACKAGE, WASM_PACKAGE, selectBackend } from '../../../../pipeline/engines/tfjs.ts';
+import { NODE_GPU_PACKAGE, NODE_PACKAGE, WASM_PACKAGE, nodeBackendLoader, selectBackend, tf } from '../../../../pipeline/engines/tfjs.ts';
 import type { BackendLoader, BackendName } from '../../../../pipeline/engines/tfjs.ts';
 
 interface FakeSpec {
@@ -13,10 +14,13 @@ interface FakeSpec {
   importFails?: string[];
   setFails?: BackendName[];
   simd?: boolean;
+  /** The tensorflow backend comes up without a libtensorflow binding (no TF_Version). */
+  noBinding?: boolean;
 }
 
 function fakeLoader(spec: FakeSpec): { loader: BackendLoader; calls: string[] } {
   const calls: string[] = [];
+  let current: BackendName | null = null;
   const loader: BackendLoader = {
     isInstalled: (pkg) => spec.installed.includes(pkg),
     importPackage: async (pkg) => {
@@ -34,8 +38,10 @@ function fakeLoader(spec: FakeSpec): { loader: BackendLoader; calls: string[] } 
         globalThis.console.warn(`no CUDA-capable device is detected`);
         return false;
       }
+      current = name;
       return true;
     },
+    inspectTensorflow: () => (current === 'tensorflow' && !spec.noBinding ? { version: '2.99.0', onednn: true, workarounds: [] } : null),
   };
   return { loader, calls };
 }
@@ -61,6 +67,15 @@ test('auto prefers tfjs-node-gpu when it loads, and then tries nothing else', as
   assert.equal(choice.package, NODE_GPU_PACKAGE);
   assert.equal(choice.device, 'gpu');
   assert.deepEqual(calls, [`import ${NODE_GPU_PACKAGE}`, 'set tensorflow']);
+});
+
+test('the TensorFlow version comes from the loaded binding: without one the package is not taken', async () => {
+  const good = await selectBackend('auto', fakeLoader({ installed: [NODE_PACKAGE, WASM_PACKAGE] }).loader);
+  assert.deepEqual([good.backend, good.tensorflowVersion, good.onednn, good.workarounds], ['tensorflow', '2.99.0', true, []]);
+  assert.equal(good.notice, `tfjs backend: tensorflow via ${NODE_PACKAGE} (TensorFlow 2.99.0, oneDNN on), requested auto (${NODE_GPU_PACKAGE} not installed)`);
+  const hollow = await selectBackend('auto', fakeLoader({ installed: [NODE_PACKAGE, WASM_PACKAGE], noBinding: true }).loader);
+  assert.deepEqual([hollow.backend, hollow.tensorflowVersion, hollow.onednn], ['wasm', null, null]);
+  assert.equal(hollow.attempts[1]!.reason, 'initialisation failed: the backend reports no libtensorflow version (TF_Version)');
 });
 
 test('auto falls from a broken tfjs-node-gpu to tfjs-node, recording why', async () => {
@@ -101,10 +116,25 @@ test('explicit wasm and cpu requests try only that backend', async () => {
   await assert.rejects(selectBackend('wasm', broken.loader), { name: 'DistillError', message: /--backend wasm cannot run: initialisation failed/ });
 });
 
-test('the real loader selects wasm here (no libtensorflow installed) with SIMD', async () => {
+test('the real loader: auto takes the first backend that runs here, and a tensorflow backend reports its TensorFlow', async () => {
+  const installed = [NODE_GPU_PACKAGE, NODE_PACKAGE].filter((p) => nodeBackendLoader.isInstalled(p));
   const choice = await selectBackend('auto');
-  assert.equal(choice.backend, 'wasm');
-  assert.equal(choice.threads, false);
-  assert.equal(choice.attempts.length, 3);
-  assert.equal(choice.version, '4.22.0');
+  assert.match(choice.notice, new RegExp(`^tfjs backend: ${choice.backend}`));
+  if (installed.length === 0) {
+    // Nothing native here: wasm, after both libtensorflow packages were found missing.
+    assert.deepEqual([choice.backend, choice.threads, choice.version, choice.tensorflowVersion], ['wasm', false, '4.22.0', null]);
+    assert.deepEqual(choice.attempts.slice(0, 2).map((a) => a.reason), ['not installed', 'not installed']);
+    return;
+  }
+  // A libtensorflow package is installed (`make tfjs-node`, or tfjs-node-gpu on a CUDA host): it is
+  // taken unless it fails to load, and then the reason is recorded.
+  const taken = choice.attempts.find((a) => a.ok)!;
+  if (choice.backend === 'tensorflow') {
+    assert.ok(installed.includes(choice.package));
+    assert.match(choice.tensorflowVersion ?? '', /^\d+\.\d+\.\d+/);
+    assert.equal(taken.reason, `loaded, TensorFlow ${choice.tensorflowVersion}`);
+    assert.equal(choice.tensorflowVersion, (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version);
+  } else {
+    assert.ok(choice.attempts.filter((a) => installed.includes(a.candidate)).every((a) => !a.ok && a.reason !== 'not installed'));
+  }
 });
