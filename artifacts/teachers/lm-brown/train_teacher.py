@@ -208,6 +208,29 @@ def reference(model, data):
     return out
 
 
+def make_card(record):
+    """The teacher card, from the training record alone (so it can be rewritten without retraining)."""
+    cfg = record["config"]
+    return {
+        "formatVersion": 1, "name": "lm-brown", "task": "causal-lm", "model": "model.onnx",
+        "sha256": record["onnxSha256"],
+        "inputs": [{"name": "input_ids", "column": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]}],
+        "output": {"name": "logits", "kind": "logits", "shape": ["batch", "seq", cfg["vocab"]]},
+        "classes": {"count": cfg["vocab"]},
+        "tokenizer": {"kind": "hf", "file": "tokenizer.json", "sha256": record["tokenizerSha256"],
+                      "vocabSize": cfg["vocab"], "padId": 0},
+        "context": cfg["context"],
+        "description": (f"Brown-corpus causal transformer LM: {cfg['layers']} pre-LN layers, d={cfg['d']}, "
+                        f"{cfg['heads']} heads, ff {cfg['ff']}, learned positions <= {cfg['context']}, tied output "
+                        f"head, {record['params']} params; test perplexity {record['test']['perplexity']:.2f} "
+                        f"(validation {record['validation']['perplexity']:.2f}) on BPE-{cfg['vocab']} tokens; "
+                        f"trained by train_teacher.py (torch {record['torch']}, seed {record['seed']}, "
+                        f"{record['steps']} steps x {record['batchSize']} windows), ONNX opset {record['opset']}; "
+                        f"no attention_mask input: attention is causal, so right padding never changes the "
+                        f"logits of real positions"),
+    }
+
+
 def sha(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -223,12 +246,17 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--out", default=str(HERE))
     ap.add_argument("--export-only", action="store_true")
+    ap.add_argument("--card-only", action="store_true", help="rewrite card.json from training-record.json")
     ap.add_argument("--smoke", type=int, default=0, help="debug only: keep N windows per split")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.card_only:
+        record = json.loads((out / "training-record.json").read_text())
+        (out / "card.json").write_text(json.dumps(make_card(record), indent=2) + "\n")
+        return
     if args.export_only:
         model = CausalLM(**CFG)
         model.load_state_dict(torch.load(out / "model-state.pt"))
@@ -262,21 +290,7 @@ def main():
     }
     (out / "training-record.json").write_text(json.dumps(record, indent=1) + "\n")
     (out / "reference-logits.json").write_text(json.dumps({"onnxSha256": onnx_sha, "cases": reference(model, data)}) + "\n")
-    card = {
-        "formatVersion": 1, "name": "lm-brown", "task": "causal-lm", "model": "model.onnx", "sha256": onnx_sha,
-        "inputs": [{"name": "input_ids", "column": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]}],
-        "output": {"name": "logits", "kind": "logits", "shape": ["batch", "seq", CFG["vocab"]]},
-        "tokenizer": {"kind": "hf", "file": "tokenizer.json", "sha256": tok_sha, "vocabSize": CFG["vocab"], "padId": 0},
-        "context": CFG["context"],
-        "description": (f"Brown-corpus causal transformer LM: {CFG['layers']} pre-LN layers, d={CFG['d']}, "
-                        f"{CFG['heads']} heads, ff {CFG['ff']}, learned positions <= {CFG['context']}, tied output "
-                        f"head, {params} params; test perplexity {math.exp(test):.2f} (validation "
-                        f"{math.exp(val):.2f}) on BPE-{CFG['vocab']} tokens; trained by train_teacher.py (torch "
-                        f"{torch.__version__}, seed {SEED}, {args.steps} steps x {args.batch} windows), ONNX opset "
-                        f"{OPSET}; no attention_mask input: attention is causal, so right padding never changes "
-                        f"the logits of real positions"),
-    }
-    (out / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    (out / "card.json").write_text(json.dumps(make_card(record), indent=2) + "\n")
     print(json.dumps({k: record[k] for k in ("params", "trainSeconds", "tokensPerSecond", "validation", "test",
                                              "onnxSha256", "onnxBytes")}, indent=1))
 
