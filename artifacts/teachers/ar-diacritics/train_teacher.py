@@ -7,14 +7,14 @@
 What it does
   1. Builds the rows with artifacts/experiments/ar-diacritics/ar_data.py (the data definition, data_spec.md):
      chapter split, cross-split dedup, char vocabulary from train, windows of L=128 characters.
-  2. Trains a bidirectional character transformer (4 pre-LN layers, d=192, 4 heads, FF 768, learned positions)
-     on train only, one thread, seeded and deterministic; keeps the epoch with the lowest validation DER.
+  2. Trains a bidirectional character transformer (learned positions, a residual width-5 convolution over
+     neighbouring letters, then 4 pre-LN attention layers, d=192, 4 heads, FF 768) on train only, one thread, seeded and deterministic; keeps the epoch with the lowest validation DER.
   3. Scores the kept model on validation and test: DER and WER with and without case endings.
   4. Exports ONNX opset 17: inputs input_ids int64 [batch, seq], attention_mask int64 [batch, seq] (seq <= 128),
      output logits float32 [batch, seq, 15]; writes card.json, training-record.json, reference-logits.json
      (torch logits of seeded random, non-corpus rows for check_onnx.mjs) and, with --write-data, the data files.
 
-Flags: --epochs N, --seed S, --out DIR, --bench (time a few steps and exit),
+Flags: --epochs N, --seed S, --out DIR, --hp KEY=VALUE (override HP), --bench (time a few steps and exit),
        --export-only STATE.pt (re-export a saved state dict; must give byte-identical model.onnx).
 """
 
@@ -40,8 +40,8 @@ import ar_data  # noqa: E402
 OPSET = 17
 N_CLASSES = len(ar_data.CLASSES)
 N_REFERENCE = 8  # validation windows whose torch logits go to reference-logits.json
-HP = {"d": 192, "layers": 4, "heads": 4, "ff": 768, "dropout": 0.1, "maxLen": ar_data.L,
-      "batch": 32, "lr": 1.5e-3, "weightDecay": 0.01, "warmup": 0.06, "clip": 1.0}
+HP = {"d": 192, "layers": 4, "heads": 4, "ff": 768, "dropout": 0.1, "maxLen": ar_data.L, "conv": 5,
+      "batch": 16, "lr": 3e-3, "weightDecay": 0.01, "warmup": 0.06, "clip": 1.0}
 
 
 class Layer(nn.Module):
@@ -73,6 +73,8 @@ class CharTransformer(nn.Module):
         self.emb = nn.Embedding(vocab, hp["d"], padding_idx=0)
         self.pos = nn.Embedding(hp["maxLen"], hp["d"])
         self.drop = nn.Dropout(hp["dropout"])
+        # optional residual conv over neighbouring letters before the attention layers (0 = none)
+        self.conv = nn.Conv1d(hp["d"], hp["d"], hp["conv"], padding=hp["conv"] // 2) if hp["conv"] else None
         self.layers = nn.ModuleList(Layer(hp["d"], hp["heads"], hp["ff"], hp["dropout"]) for _ in range(hp["layers"]))
         self.ln = nn.LayerNorm(hp["d"])
         self.out = nn.Linear(hp["d"], N_CLASSES)
@@ -81,6 +83,9 @@ class CharTransformer(nn.Module):
         s = input_ids.shape[1]
         pos = torch.arange(s, device=input_ids.device).unsqueeze(0)
         x = self.drop(self.emb(input_ids) + self.pos(pos))
+        if self.conv is not None:  # padding zeroed first, so a row cut to its length sees the same values
+            x = x * attention_mask.to(x.dtype).unsqueeze(-1)
+            x = x + F.gelu(self.conv(x.transpose(1, 2)).transpose(1, 2))
         # keys that are padding get -1e9 (finite: a row of all padding stays finite, and is never scored)
         bias = ((1.0 - attention_mask.to(x.dtype)) * -1e9)[:, None, None, :]
         for layer in self.layers:
@@ -261,8 +266,8 @@ def card(sha, vocab_sha, params, test):
         "output": {"name": "logits", "kind": "logits", "shape": ["batch", "seq", N_CLASSES]},
         "classes": {"count": N_CLASSES, "names": ar_data.CLASSES},
         "description": (
-            f"Arabic diacritisation teacher: character transformer encoder, 4 pre-LN layers, d=192, 4 heads, "
-            f"FF 768, learned positions (seq <= {ar_data.L}), {params} params; per-letter logits over 15 diacritic "
+            f"Arabic diacritisation teacher: character transformer encoder (width-5 conv, then 4 pre-LN layers, "
+            f"d=192, 4 heads, FF 768), learned positions (seq <= {ar_data.L}), {params} params; per-letter logits over 15 diacritic "
             f"classes; test DER {test['DER'] * 100:.2f}% / {test['DERnoCE'] * 100:.2f}% without case endings, "
             f"WER {test['WER'] * 100:.2f}% / {test['WERnoCE'] * 100:.2f}%; trained by train_teacher.py on the "
             f"quran-json train chapters (artifacts/experiments/ar-diacritics/data_spec.md), ONNX opset {OPSET}"),
@@ -272,7 +277,7 @@ def card(sha, vocab_sha, params, test):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quran", type=Path, default=ar_data.DEFAULT_QURAN)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20251201)
     ap.add_argument("--out", type=Path, default=HERE)
     ap.add_argument("--bench", action="store_true")
@@ -280,7 +285,11 @@ def main():
     ap.add_argument("--save-state", type=Path, help="also save the kept state dict here")
     ap.add_argument("--val-reference", type=Path, help="write torch logits of validation rows here (not to commit)")
     ap.add_argument("--write-data", action="store_true", help="also write split/data-record/vocab/classes")
+    ap.add_argument("--hp", action="append", default=[], metavar="KEY=VALUE", help="override a hyperparameter")
     a = ap.parse_args()
+    for kv in a.hp:
+        k, v = kv.split("=", 1)
+        HP[k] = type(HP[k])(v)
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     data = ar_data.build(a.quran)
