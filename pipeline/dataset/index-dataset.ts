@@ -90,7 +90,7 @@ function describeColumns(table: Table, file: string, opts: IndexOptions): Datase
     const shape = opts.shapes?.[f];
     const vocabSize = opts.vocabSizes?.[f];
     const kind = opts.kinds?.[f] ?? featureKind(shape, vocabSize);
-    if (kind === 'tokens' && (vocabSize === undefined || !/^(fixed_size_list<)?u?int\d+/.test(typeOf(f)))) {
+    if (kind === 'tokens' && (vocabSize === undefined || !/^((fixed_size_|large_)?list<)?u?int\d+/.test(typeOf(f)))) {
       throw new DataError(`${file}: token feature "${f}" needs integer ids (it is ${typeOf(f)}) and a vocabulary size (--vocab-size)`);
     }
     cols.push({ name: f, type: typeOf(f), role: 'feature', ...(shape ? { shape } : {}), kind, ...(vocabSize !== undefined ? { vocabSize } : {}) });
