@@ -20,7 +20,100 @@ interface IndexArgs extends GlobalArgs {
   features?: string[];
   slices?: string[];
   shape?: string[];
+  maxLength?: string[];
+  padding: 'right' | 'left';
+  padValue: number;
+  vocabSize?: string[];
 }
+
+interface TextArgs extends GlobalArgs {
+  input: string;
+  out: string;
+  name?: string;
+  tokenizer: string;
+  context: number;
+  stride?: number;
+  seed: number;
+  split: string;
+  splitFile?: string;
+  textField: string;
+  idField?: string;
+  slices?: string[];
+  labelField?: string;
+  labelsField?: string;
+  classes?: number;
+  rowsPerFile: number;
+  format: 'parquet' | 'arrow';
+  force: boolean;
+}
+
+const textCommand: CommandModule<GlobalArgs, TextArgs> = {
+  command: 'text <input>',
+  describe: 'build a token dataset from text (.txt files, JSON lines, Parquet text column): split by document, dedup, tokenize, window',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('input', { type: 'string', demandOption: true, describe: 'a .txt/.jsonl/.parquet file or a directory of them' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output dataset directory' })
+      .option('name', { type: 'string', describe: 'dataset name (default: the --out directory name)' })
+      .option('tokenizer', { type: 'string', default: 'char', describe: '"char" (built from the train split), a Hugging Face tokenizer.json, or a char vocab.json' })
+      .option('context', { type: 'number', demandOption: true, describe: 'tokens per row (L)' })
+      .option('stride', { type: 'number', describe: 'tokens between window starts (default: --context, no overlap)' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the document split' })
+      .option('split', { type: 'string', default: 'train=0.8,validation=0.1,test=0.1', describe: 'split fractions by document, first split = the one the char vocabulary is built from' })
+      .option('split-file', { type: 'string', describe: 'JSON {"splits": {"train": [ids], ...}} fixing the split' })
+      .option('text-field', { type: 'string', default: 'text', describe: 'JSON lines field / Parquet column with the text' })
+      .option('id-field', { type: 'string', describe: 'document id field/column (default: file name and line/row)' })
+      .option('slices', { type: 'string', array: true, describe: 'per-document slice fields/columns (e.g. genre)' })
+      .option('label-field', { type: 'string', describe: 'classification: integer label per document' })
+      .option('labels-field', { type: 'string', describe: 'token-classification (char tokenizer): integer label per character' })
+      .option('classes', { type: 'number', describe: 'number of classes (default: max label + 1)' })
+      .option('rows-per-file', { type: 'number', default: 10000, describe: 'rows per Parquet/Arrow file' })
+      .option('format', { choices: ['parquet', 'arrow'] as const, default: 'parquet' as const, describe: 'file format' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing dataset at --out' })
+      .example('$0 data text corpus/ --out artifacts/data/corpus --context 256', 'char-level causal LM dataset from a folder of .txt files')
+      .example('$0 data text docs.jsonl --out data/lm --tokenizer tokenizer.json --context 128 --slices genre', 'BPE tokens from JSON lines') as unknown as Argv<TextArgs>,
+  handler: async (args) => {
+    const { runTextData } = await import('../../stages/data/run-text.ts');
+    const { UsageError } = await import('../../pipeline/errors.ts');
+    const { basename } = await import('node:path');
+    const ctx = commandContext(args);
+    for (const [flag, v] of [['--context', args.context], ['--stride', args.stride], ['--rows-per-file', args.rowsPerFile]] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`${flag} must be a positive integer, but got ${v}`);
+    }
+    const fractions: Record<string, number> = {};
+    for (const part of args.split.split(',')) {
+      const m = /^([A-Za-z0-9_-]+)=([0-9.]+)$/.exec(part.trim());
+      if (!m) throw new UsageError(`--split ${JSON.stringify(args.split)} must look like train=0.8,validation=0.1,test=0.1`);
+      fractions[m[1]!] = Number(m[2]);
+    }
+    const { manifest, changed } = await runTextData(
+      {
+        input: args.input,
+        out: args.out,
+        name: args.name ?? basename(args.out),
+        tokenizer: args.tokenizer,
+        context: args.context,
+        ...(args.stride !== undefined ? { stride: args.stride } : {}),
+        seed: args.seed,
+        fractions,
+        ...(args.splitFile ? { splitFile: args.splitFile } : {}),
+        fields: { text: args.textField, id: args.idField, slices: args.slices, label: args.labelField, labels: args.labelsField },
+        ...(args.classes !== undefined ? { classes: args.classes } : {}),
+        rowsPerFile: args.rowsPerFile,
+        format: args.format,
+        force: args.force,
+      },
+      ctx.reporter,
+    );
+    ctx.reporter.info(changed ? `dataset ready: ${args.out}/manifest.json` : `dataset unchanged: ${args.out}/manifest.json`, {
+      task: manifest.task,
+      tokenizer: manifest.tokenizer,
+      sequence: manifest.sequence,
+      splits: Object.fromEntries(Object.entries(manifest.splits).map(([k, v]) => [k, { rows: v.rows, fingerprint: v.fingerprint }])),
+      changed,
+    });
+  },
+};
 
 const mnistCommand: CommandModule<GlobalArgs, MnistArgs> = {
   command: 'mnist',
@@ -68,7 +161,12 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
       .option('features', { type: 'string', array: true, describe: 'feature columns (default: every other column)' })
       .option('slices', { type: 'string', array: true, describe: 'slice columns for per-slice metrics' })
       .option('shape', { type: 'string', array: true, describe: 'logical shape of a feature, e.g. --shape pixels=28x28' })
-      .example('$0 data index data/my-set --label y --shape image=32x32x3', 'index data/my-set/{train,test}/*.parquet') as unknown as Argv<IndexArgs>,
+      .option('max-length', { type: 'string', array: true, describe: 'variable-length list column: rows padded to this length, e.g. --max-length tokens=512' })
+      .option('padding', { choices: ['right', 'left'] as const, default: 'right' as const, describe: 'side where list columns are padded' })
+      .option('pad-value', { type: 'number', default: 0, describe: 'value that pads list columns' })
+      .option('vocab-size', { type: 'string', array: true, describe: 'token feature: ids must be below this, e.g. --vocab-size input_ids=2000' })
+      .example('$0 data index data/my-set --label y --shape image=32x32x3', 'index data/my-set/{train,test}/*.parquet')
+      .example('$0 data index data/seqs --max-length x=64 --padding left', 'a ragged list<float> feature padded on the left to 64') as unknown as Argv<IndexArgs>,
   handler: async (args) => {
     const { indexDataset } = await import('../../pipeline/dataset/index-dataset.ts');
     const { UsageError } = await import('../../pipeline/errors.ts');
@@ -80,6 +178,16 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
       if (!m) throw new UsageError(`--shape ${JSON.stringify(s)} must look like column=28x28`);
       shapes[m[1]!] = m[2]!.split('x').map(Number);
     }
+    const named = (flag: string, list: string[] | undefined): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const s of list ?? []) {
+        const m = /^([^=]+)=(\d+)$/.exec(s);
+        if (!m || Number(m[2]) < 1) throw new UsageError(`${flag} ${JSON.stringify(s)} must look like column=N with N >= 1`);
+        out[m[1]!] = Number(m[2]);
+      }
+      return out;
+    };
+    const vocabSizes = named('--vocab-size', args.vocabSize);
     const manifest = await indexDataset(
       args.dir,
       {
@@ -89,6 +197,10 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
         ...(args.features ? { features: args.features } : {}),
         ...(args.slices ? { slices: args.slices } : {}),
         shapes,
+        maxLengths: named('--max-length', args.maxLength),
+        padding: args.padding,
+        padValue: args.padValue,
+        ...(Object.keys(vocabSizes).length ? { vocabSizes } : {}),
       },
       ctx.reporter,
     );
@@ -96,10 +208,10 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
   },
 };
 
-/** `distill data <mnist|index>`: build or describe a dataset. */
+/** `distill data <mnist|text|index>`: build or describe a dataset. */
 export const dataCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'data',
-  describe: 'build a dataset (MNIST demo) or describe your own Parquet/Arrow files as one',
-  builder: (y) => y.command(mnistCommand).command(indexCommand).demandCommand(1, 'choose a data source: mnist or index'),
+  describe: 'build a dataset (MNIST demo, text -> tokens) or describe your own Parquet/Arrow files as one',
+  builder: (y) => y.command(mnistCommand).command(textCommand).command(indexCommand).demandCommand(1, 'choose a data source: mnist, text or index'),
   handler: () => {},
 };
