@@ -3,12 +3,14 @@
  * absent" are simulated at the session-creation boundary), and the real factory on CPU.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { inProcessSessionFactory, openSession, parseDevice, ProviderUnavailableError } from '../../../../pipeline/engines/onnxruntime.ts';
 import type { EngineSession, SessionFactory, SessionRequest } from '../../../../pipeline/engines/onnxruntime.ts';
 import { workerSessionFactory } from '../../../../pipeline/engines/onnxruntime-worker-client.ts';
+import { projectRoot } from '../../../../pipeline/provenance.ts';
 import { CollectingReporter } from '../../../../pipeline/reporter.ts';
 import { makeTinyTeacher, tinyTeacherForward } from '../../../fixtures/tiny-teacher.ts';
 import { tmpDir } from '../../../helpers/tmp-dir.ts';
@@ -90,4 +92,15 @@ test('the worker-thread session computes what the model computes and exposes ORT
     await session.release();
   }
   await assert.rejects(session.run({}), /released/);
+});
+
+test('releasing a worker-thread session with runs still queued: every run completes, then the process ends normally (not exit 13)', () => {
+  // Before the fix, 4 of 5 such children exited 13 (the last run's reply unref'd the terminating
+  // worker) and the queued runs were rejected ("Session already disposed" or the worker's exit).
+  // Two children: the exit code was a race; the rejected runs were not.
+  for (let i = 0; i < 2; i++) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', 'test/fixtures/release-with-runs-in-flight.ts'], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(child.status, 0, `child ${i} exited ${child.status} (13 = unsettled top-level await)\n${child.stderr}`);
+    assert.equal(child.stdout, 'released; runs: fulfilled [2,3], fulfilled [2,3], fulfilled [2,3]\n');
+  }
 });
