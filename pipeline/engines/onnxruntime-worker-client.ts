@@ -54,6 +54,11 @@ export const workerSessionFactory: SessionFactory = async (request) => {
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', (code) => failAll(new Error(`the ONNX Runtime worker thread exited (code ${code})`)));
+  // The worker is ref'd while a call is out (so the process waits for its reply) and unref'd when none
+  // is, so an idle session never keeps the process alive. Once terminating it stays ref'd: terminate()
+  // refs it until 'exit', and an unref from a late reply would let the event loop end first (the CLI
+  // then exits 13, "unsettled top-level await", instead of reporting its error).
+  let terminating = false;
   const call = (msg: WithoutId<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<WorkerReply & { ok: true }> =>
     new Promise((resolve, reject) => {
       if (dead) return reject(dead);
@@ -62,24 +67,40 @@ export const workerSessionFactory: SessionFactory = async (request) => {
       worker.ref();
       worker.postMessage({ ...msg, id } as WorkerRequest, transfer);
     }).finally(() => {
-      if (pending.size === 0) worker.unref();
+      if (pending.size === 0 && !terminating) worker.unref();
     }) as Promise<WorkerReply & { ok: true }>;
+  const inFlight = new Set<Promise<unknown>>();
+  const terminate = async (): Promise<void> => {
+    terminating = true;
+    await worker.terminate();
+  };
   let created: WorkerReply & { ok: true };
   try {
     // Model bytes are copied (not transferred): the caller may still use them.
     created = await call({ op: 'create', request });
   } catch (err) {
-    await worker.terminate();
+    await terminate();
     throw err;
   }
   const session: EngineSession = {
     inputMetadata: created.inputMetadata ?? [],
     outputMetadata: created.outputMetadata ?? [],
-    run: async (feeds, fetches) => (await call({ op: 'run', feeds, ...(fetches ? { fetches } : {}) }, buffersOf(feeds))).outputs ?? {},
+    run: async (feeds, fetches) => {
+      const reply = call({ op: 'run', feeds, ...(fetches ? { fetches } : {}) }, buffersOf(feeds));
+      inFlight.add(reply);
+      try {
+        return (await reply).outputs ?? {};
+      } finally {
+        inFlight.delete(reply);
+      }
+    },
+    // A caller that failed mid-capture releases with runs still queued: let them settle first, so the
+    // session is never disposed under a queued run and every run's promise resolves or rejects.
     release: async () => {
+      await Promise.allSettled([...inFlight]);
       if (!dead) await call({ op: 'release' }).catch(() => undefined);
       dead ??= new Error('the session was released');
-      await worker.terminate();
+      await terminate();
     },
   };
   return session;

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { LoadedExperiment } from '../config/load-experiment.ts';
 import { resolveInWorkspace } from '../config/load-experiment.ts';
 import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
@@ -8,6 +8,7 @@ import { RUN_MANIFEST } from './run-manifest.ts';
 import type { RunManifest } from './run-manifest.ts';
 import { findModelJson } from './load-student-model.ts';
 import { readJsonFile } from '../io/read-json.ts';
+import { checkRecordedStore } from '../store/check-store-provenance.ts';
 
 /** A finished student run and how its model reads the dataset. */
 export interface StudentRun {
@@ -37,6 +38,9 @@ export async function resolveStudentRun(exp: LoadedExperiment, runPath: string, 
   const manifest = read.ok ? (read.value as RunManifest | null) : null;
   if (manifest && manifest.status !== 'complete') {
     throw new DataError(`${join(dir, RUN_MANIFEST)}: status is ${JSON.stringify(manifest.status)}, expected "complete"; finish the run first (distill train-student --resume)`);
+  }
+  if (manifest?.inputs?.store) {
+    await checkRecordedStore(manifest.inputs.store, resolve(exp.workspace, manifest.inputs.store.path), `the student run ${runPath}`);
   }
   const modelJson = await findModelJson(dir);
   const features = columnsWithRole(dataset, 'feature');

@@ -1,63 +1,7 @@
-import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
-import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
-
 /**
- * Everything that decides the bytes of a split's shards. Two captures with equal keys write identical
- * shards (for a deterministic teacher), so a shard whose part record carries the current key and whose
- * sha256 matches may be reused on resume; a store with another key is refused unless --force.
- * (The nonFinite policy is not part of it: a shard without NaN/Inf is the same under both, and a
- * reused shard with NaN/Inf rows is refused under `error`. Batch size, device and threads are not part
- * of it: shards do not depend on them where ORT is deterministic; the runtime is recorded in each part
- * record and the manifest. The graph optimisation level is: it changes the bytes.)
+ * The capture key moved to pipeline/store/capture-key.ts, where the consumers of a store (train-student,
+ * evaluate, export, finalize) check a manifest against the keys its part records were written under.
+ * Re-exported here for the stage's modules.
  */
-export interface CaptureKey {
-  teacherSha256: string;
-  /** sha256 of card.json: bindings, preprocessing and output kind change the values. */
-  cardSha256: string;
-  dataset: string;
-  split: string;
-  splitRows: number;
-  splitFingerprint: string;
-  encoding: StoreEncoding;
-  format: 'parquet' | 'arrow';
-  shardRows: number;
-  /**
-   * ORT graph optimisation level: measured on the demo teacher, `all` writes different bytes from
-   * `disabled`/`basic`/`extended` (fused kernels sum in another order), so shards of two levels must
-   * not be mixed by a resume. Batch size and thread count did not change the bytes (docs/reliability.md).
-   */
-  graphOptimization: string;
-}
-
-/** The key of one split of an existing manifest (or of a worker's part manifest, which has the same fields). */
-export function keyOfManifest(m: Pick<StoreManifest, 'teacher' | 'dataset' | 'encoding' | 'format' | 'shardRows' | 'runtime'>, split: string): CaptureKey | null {
-  const s = m.dataset.splits[split];
-  if (!s) return null;
-  return {
-    teacherSha256: m.teacher.sha256,
-    cardSha256: m.teacher.cardSha256,
-    dataset: m.dataset.name,
-    split,
-    splitRows: s.rows,
-    splitFingerprint: s.fingerprint,
-    encoding: m.encoding,
-    format: m.format,
-    shardRows: m.shardRows,
-    graphOptimization: m.runtime.graphOptimization,
-  };
-}
-
-const canon = (v: unknown): string =>
-  JSON.stringify(v, (_k, x: unknown) => (x !== null && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
-
-/**
- * The fields that differ, as "field: stored X, now Y" lines (empty when the keys are equal). `labels`
- * name the two sides. Default ['stored', 'now'].
- */
-export function diffCaptureKeys(stored: CaptureKey, now: CaptureKey, labels: readonly [string, string] = ['stored', 'now']): string[] {
-  const diffs: string[] = [];
-  for (const field of Object.keys(now) as (keyof CaptureKey)[]) {
-    if (canon(stored[field]) !== canon(now[field])) diffs.push(`${field}: ${labels[0]} ${canon(stored[field])}, ${labels[1]} ${canon(now[field])}`);
-  }
-  return diffs;
-}
+export { cardContentSha256, diffCaptureKeys, keyOfManifest } from '../../pipeline/store/capture-key.ts';
+export type { CaptureKey } from '../../pipeline/store/capture-key.ts';

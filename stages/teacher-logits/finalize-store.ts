@@ -9,7 +9,8 @@ import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
 import { DataError } from '../../pipeline/errors.ts';
 import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
-import { openStore } from '../../pipeline/store/open-store.ts';
+import { checkStoreProvenance } from '../../pipeline/store/check-store-provenance.ts';
+import { openedStore, openStore } from '../../pipeline/store/open-store.ts';
 import { STORE_KIND, STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
 import type { StoreManifest, StoreShardRecord, StoreSplit, StoreTiming } from '../../pipeline/store/store-manifest.ts';
 import { diffCaptureKeys, keyOfManifest } from './capture-key.ts';
@@ -146,6 +147,7 @@ async function writeMerged(storeDir: string, refGroup: LoadedPart[], claimed: Cl
   const manifest = mergedManifest(refGroup.sort((a, b) => a.part.worker.index - b.part.worker.index), claimed);
   const schemaProblems = checkAgainstSchema('store-manifest', manifest);
   if (schemaProblems.length > 0) throw new Error(`finalize built an invalid store manifest: ${schemaProblems.map((p) => p.message).join('; ')}`);
+  await checkStoreProvenance(openedStore(storeDir, manifest), 'finalize (the part manifests against the part records)');
   const manifestText = JSON.stringify(manifest, null, 2) + '\n';
   const configText = JSON.stringify(ref.part.configRecord, null, 2) + '\n';
   const current = await Promise.all([readFile(join(storeDir, STORE_MANIFEST), 'utf8').catch(() => null), readFile(join(storeDir, STORE_CONFIG), 'utf8').catch(() => null)]);
@@ -165,6 +167,7 @@ async function finalizeLocked(storeDir: string, reporter: Reporter): Promise<Fin
   if (names.length === 0) {
     const complete = await openStore(storeDir).catch(() => null);
     if (complete) {
+      await checkStoreProvenance(complete, 'finalize');
       reporter.info(`${storeDir} has no part manifests and a complete manifest.json (written by a single writer or finalized earlier with its parts removed); nothing to finalize`);
       return { manifest: complete.manifest, written: false, parts: 0 };
     }

@@ -25,7 +25,7 @@ import { checkDatasetBindings } from '../../pipeline/teacher/check-bindings.ts';
 import { displayPath } from '../../pipeline/io/display-path.ts';
 import { loadTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
-import { diffCaptureKeys, keyOfManifest } from './capture-key.ts';
+import { cardContentSha256, diffCaptureKeys, keyOfManifest } from './capture-key.ts';
 import { captureFields, computePlans, planShards, refuseOtherCapture, shardName } from './capture-steps.ts';
 import type { CaptureContext } from './capture-steps.ts';
 import type { ShardPlan } from './compute-split.ts';
@@ -179,6 +179,7 @@ async function withTeacher<T>(
       keyOf: (split) => ({
         teacherSha256: teacher.sha256,
         cardSha256: teacher.card.sha256,
+        cardContentSha256: cardContentSha256(teacher.card.card),
         dataset: dataset.name,
         split,
         splitRows: dataset.splits[split]!.rows,

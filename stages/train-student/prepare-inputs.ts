@@ -7,6 +7,7 @@ import { verifyDatasetFiles } from '../../pipeline/dataset/verify-dataset.ts';
 import { ConfigError, DataError, IntegrityError } from '../../pipeline/errors.ts';
 import { sha256File } from '../../pipeline/io/sha256.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
+import { checkStoreProvenance } from '../../pipeline/store/check-store-provenance.ts';
 import { openStore, verifyStore } from '../../pipeline/store/open-store.ts';
 import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
@@ -94,6 +95,7 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
 
   let evalHasTargets = false;
   if (store) {
+    await checkStoreProvenance(store, 'train-student');
     const storeSplits = store.splits();
     const used = train.alpha < 1 ? [cfg.dataset.trainSplit] : [];
     if (train.alpha < 1 && !storeSplits.includes(cfg.dataset.trainSplit)) {

@@ -9,6 +9,7 @@ import { checkDatasetFiles } from '../../pipeline/dataset/verify-dataset.ts';
 import { sha256Bytes, sha256File } from '../../pipeline/io/sha256.ts';
 import { checkStoreShards, openedStore, storeManifestProblems } from '../../pipeline/store/open-store.ts';
 import type { OpenedStore } from '../../pipeline/store/open-store.ts';
+import { storeProvenanceProblems } from '../../pipeline/store/check-store-provenance.ts';
 import type { ShardTargets } from '../../pipeline/store/soft-target-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
 import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
@@ -185,8 +186,9 @@ export async function verifyStoreDir(dir: string, workspace: string = process.cw
   const content = await shardContentProblems(store, shown, new Set(files.map((p) => p.file)));
   report.problems.push(...content.problems);
   report.notes.push(...content.notes);
+  report.problems.push(...(await storeProvenanceProblems(store, { shardFields: false })).map((problem) => ({ file: manifestFile, problem: `differs from what was written at capture: ${problem}` })));
   const shards = Object.values(m.splits).reduce((s, x) => s + x.shards.length, 0);
-  report.checked.push('manifest schema, row coverage, counts', `${shards} shards: bytes, sha256, columns, row values, NaN/Inf, part records`);
+  report.checked.push('manifest schema, row coverage, counts', `${shards} shards: bytes, sha256, columns, row values, NaN/Inf, part records (and the manifest's capture fields against them)`);
 
   const cfg = await readJson(join(dir, RESOLVED_CONFIG), join(shownDir, RESOLVED_CONFIG));
   if ('problem' in cfg) report.problems.push(cfg.problem);

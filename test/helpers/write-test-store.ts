@@ -11,6 +11,9 @@ import { atomicWrite, atomicWriteJson } from '../../pipeline/io/atomic-write.ts'
 import { sha256Bytes } from '../../pipeline/io/sha256.ts';
 import { encodeTable, readTableFile } from '../../pipeline/io/table-files.ts';
 import { softwareProvenance } from '../../pipeline/provenance.ts';
+import { keyOfManifest } from '../../pipeline/store/capture-key.ts';
+import { partRecordPath } from '../../pipeline/store/part-record.ts';
+import type { PartRecord } from '../../pipeline/store/part-record.ts';
 import { shardTable } from '../../pipeline/store/shard-table.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreManifest, StoreShardRecord, StoreSplit } from '../../pipeline/store/store-manifest.ts';
@@ -124,6 +127,13 @@ export async function writeTestStore(opts: TestStoreOptions): Promise<StoreManif
     splits,
     timing: { seconds: 0, rowsComputed: 0, rowsPerSecond: 0 },
   };
+  // The part records a capture writes next to each shard: consumers check the manifest against them.
+  for (const split of opts.splits) {
+    for (const shard of splits[split]!.shards) {
+      const part: PartRecord = { kind: 'distill.soft-targets.part', key: keyOfManifest(manifest, split)!, shard, runtime: manifest.runtime, writtenAt: manifest.createdAt };
+      await atomicWriteJson(partRecordPath(join(opts.out, shard.path)), part);
+    }
+  }
   await atomicWriteJson(join(opts.out, 'manifest.json'), manifest);
   return manifest;
 }

@@ -139,6 +139,27 @@ const cases: BadCase[] = [
     code: 1,
     stderr: [new RegExp(`train/part-00000\\.parquet: has sha256 ${SHA}, the manifest says f{64}`), /train\/part-00000\.parquet\.json: the part record differs from the manifest \(part vs manifest\): sha256: "[0-9a-f]{64}" vs "f{64}"/],
   },
+  ...(
+    [
+      ['teacher sha256', (m: Record<string, unknown>) => (at(m, 'teacher').sha256 = 'a'.repeat(64)), /teacher\.sha256 \(teacherSha256\): at capture "[0-9a-f]{64}", manifest "a{64}" \[4 of 4 shards\]/],
+      ['card', (m: Record<string, unknown>) => (at(m, 'teacher.card.output').kind = 'log_probs'), /teacher\.card \(cardContentSha256\): at capture "[0-9a-f]{64}", manifest "[0-9a-f]{64}" \[4 of 4 shards\]/],
+      ['dataset fingerprint', (m: Record<string, unknown>) => (at(m, 'dataset.splits.train').fingerprint = 'b'.repeat(64)), /dataset\.splits\.train\.fingerprint \(splitFingerprint\): at capture "[0-9a-f]{64}", manifest "b{64}" \[3 of 4 shards\]/],
+      ['encoding', (m: Record<string, unknown>) => (at(m, 'encoding').precision = 'float16'), /encoding \(encoding\): at capture \{.*"precision":"float32".*\}, manifest \{.*"precision":"float16".*\} \[4 of 4 shards\]/],
+    ] as const
+  ).map(([what, edit, named]) => ({
+    name: `a store manifest edited after capture (${what}): train-student refuses it, naming the field`,
+    setup: (ws: TeacherWorkspace) => editJson(join(ws.dir, 'stores/good/manifest.json'), edit),
+    args: ['train-student', '-c', 'good.json', '--set', 'train.run=runs/fresh'],
+    code: 1,
+    stderr: [/stores\/good\/manifest\.json does not match what was written at capture \(the part records next to its shards\), checked by train-student:/, named],
+  })),
+  {
+    name: 'export of a run whose store manifest was edited after capture (teacher sha256)',
+    setup: (ws) => editJson(join(ws.dir, 'stores/good/manifest.json'), (m) => (at(m, 'teacher').sha256 = 'a'.repeat(64))),
+    args: ['export', '-c', 'good.json', '--out', 'exports/fresh'],
+    code: 1,
+    stderr: [/stores\/good\/manifest\.json does not match what was written at capture \(the part records next to its shards\), checked by the student run runs\/good:\n {2}- teacher\.sha256 \(teacherSha256\)/],
+  },
   {
     name: 'an edited manifest that is not JSON',
     setup: (ws) => writeFile(join(ws.dir, 'stores/good/manifest.json'), '{"formatVersion": 1,'),
