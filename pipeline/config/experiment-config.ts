@@ -147,8 +147,8 @@ export interface EvaluateSection {
   export?: string;
   /** Run folder of a hard-label baseline student (train.alpha = 1), reported next to the distilled one. Default none. */
   baselineRun?: string;
-  /** Corruption kinds of the robustness suite; [] skips it. Default all five. */
-  corruptions: ('gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast')[];
+  /** Corruption kinds to run, of the feature kind's suite (images or numeric vectors); [] skips robustness. Default: every kind of the suite. */
+  corruptions?: ('gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast' | 'feature-noise' | 'feature-dropout-zero' | 'feature-dropout-mean' | 'mean-shift')[];
   /** Severities 1..5 run for each kind. Default [1, 2, 3, 4, 5]. */
   severities: number[];
   /** Rows (the first N of the eval split) the corruption suite runs on. Default 2000. */

@@ -1,7 +1,7 @@
 /** The shape of metrics.json: everything the evaluate stage measured (docs/evaluation.md). */
-import type { CascadeResult } from './cascade-curve.ts';
-import type { CorruptionKind } from './corrupt-images.ts';
-import type { CorruptionMeasurement, RobustnessSummary } from './robustness-summary.ts';
+import type { CascadeResult, CascadeSelection } from './cascade-curve.ts';
+import type { FeatureKind } from './feature-kind.ts';
+import type { CorruptionMeasurement, RobustnessKind, RobustnessSummary } from './robustness-summary.ts';
 import type { Calibration } from './expected-calibration-error.ts';
 import type { ErrorAttribution } from './error-attribution.ts';
 import type { ClassAccuracy } from './per-class-accuracy.ts';
@@ -67,9 +67,10 @@ export interface EvaluateReport {
   errors: ErrorAttribution;
   slices: SliceMetrics[];
   robustness:
-    | { rows: number; seed: number; kinds: CorruptionKind[]; severities: number[]; measurements: CorruptionMeasurement[]; summary: RobustnessSummary; skipped: null }
-    | { skipped: string };
-  cascade: CascadeResult & { targetRule: string };
+    | { rows: number; seed: number; featureKind: FeatureKind; kinds: RobustnessKind[]; severities: number[]; measurements: CorruptionMeasurement[]; summary: RobustnessSummary; skipped: null }
+    | { skipped: string; featureKind: FeatureKind };
+  /** The test split's cascade sweep; operatingPoint: the tau chosen on `selection`'s rows, scored on test. */
+  cascade: CascadeResult & { targetRule: string; selection: CascadeSelection };
   speed: {
     device: string;
     executionProvider: string;

@@ -24,7 +24,8 @@ import { loadTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import { buildEvaluateReport } from './build-evaluate-report.ts';
 import type { EvaluateMeasurements } from './build-evaluate-report.ts';
-import { cascadeCurve } from './cascade-curve.ts';
+import { chooseCascade, validationScores } from './choose-on-validation.ts';
+import type { NumericArray } from '../../pipeline/io/column-values.ts';
 import type { ClassScores } from './class-scores.ts';
 import { checkScores } from './class-scores.ts';
 import { accuracy, meanKl, negativeLogLikelihood, top1Agreement } from './classification-metrics.ts';
@@ -161,15 +162,20 @@ export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, 
     const kl = meanKl(p.teacherScores, p.studentScores);
     const slices = p.sliceColumns.map((c) => sliceMetrics(c, rows.slices.get(c)!, p.teacherScores, p.studentScores, labels));
     const featureColumn = inp.dataset.columns.find((c) => c.name === run.feature)!;
+    const trainFeature = async (): Promise<{ values: NumericArray; rows: number }> => {
+      const t = await readEvalRows({ dir: inp.datasetDir, manifest: inp.dataset, split: exp.config.dataset.trainSplit, features: [run.feature], label: inp.label.name });
+      return { values: t.features.get(run.feature)!, rows: t.rows };
+    };
     const robustness = await measureRobustness(
-      { ev, seed: exp.config.seed, run, featureColumn, card, teacherSession: teacher.opened.session, student: student.model, features: rows.features, labels, rows: n, classes: p.classes, teacherScores: p.teacherScores, studentScores: p.studentScores },
+      { ev, seed: exp.config.seed, run, featureColumn, card, teacherSession: teacher.opened.session, student: student.model, features: rows.features, labels, rows: n, classes: p.classes, teacherScores: p.teacherScores, studentScores: p.studentScores, trainFeature },
       reporter,
     );
+    const validation = await validationScores(exp, inp, teacher, student.model, p.classes, reporter);
     student.model.dispose();
     const speed = await measureSpeed(inp, teacher, exported, p, reporter);
-    // Cascade, with batch-1 p50 latencies as the time cost.
-    const target = ev.cascadeTarget ?? Math.max(0, models.teacher.accuracy - 0.001);
-    const cascade = cascadeCurve(p.teacherScores, p.studentScores, labels, { target, latency: { studentMs: speed.studentTiming.latency.p50, teacherMs: speed.teacherTiming.latency.p50 } });
+    // Cascade: tau chosen on validation, scored on test, with batch-1 p50 latencies as the time cost.
+    const test = { split, rows: n, labels, teacher: p.teacherScores, student: p.studentScores };
+    const cascade = chooseCascade(ev, test, validation, { studentMs: speed.studentTiming.latency.p50, teacherMs: speed.teacherTiming.latency.p50 });
 
     const outputs = { metrics: join(inp.reportDir, REPORT_FILES.metrics), markdown: join(inp.reportDir, REPORT_FILES.markdown), html: join(inp.reportDir, REPORT_FILES.html) };
     const measured: EvaluateMeasurements = { rows: n, labels, backend: p.backend, teacherScores: p.teacherScores, studentScores: p.studentScores, models, agreement, kl, slices, robustness, cascade, exported, studentTfjsBytes: student.bytes, ...speed };

@@ -9,6 +9,8 @@ import { ConfigError, DistillError } from '../../pipeline/errors.ts';
 import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
 import { lockDir } from '../../pipeline/io/dir-lock.ts';
 import { pathExists } from '../../pipeline/io/path-exists.ts';
+import { readJsonFile } from '../../pipeline/io/read-json.ts';
+import { finishedRunDifferences } from './run-up-to-date.ts';
 import { sha256Bytes } from '../../pipeline/io/sha256.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { CHECKPOINT_DIR } from '../../pipeline/student/checkpoint.ts';
@@ -63,17 +65,30 @@ function configKey(exp: LoadedExperiment): string {
 
 const fmt = (x: number | null, digits = 4): string => (x === null ? '-' : x.toFixed(digits));
 
-/** Step 1: clears the run folder under --force; refuses a finished or unfinished run without --force/--resume. */
-async function claimRunDir(runDir: string, opts: TrainStudentOptions): Promise<void> {
-  const finished = await pathExists(join(runDir, RUN_MANIFEST));
+/**
+ * Step 1: clears the run folder under --force. Without --force/--resume: a finished run whose config,
+ * inputs and code match is up to date (returned, nothing is retrained); a finished run that differs,
+ * or an unfinished one, is refused, naming what differs.
+ */
+async function claimRunDir(exp: LoadedExperiment, runDir: string, opts: TrainStudentOptions): Promise<RunManifest | null> {
+  const manifestFile = join(runDir, RUN_MANIFEST);
+  const finished = await pathExists(manifestFile);
   const hasCheckpoint = await pathExists(join(runDir, CHECKPOINT_DIR));
   if (opts.force) {
     for (const f of [RUN_MANIFEST, ...Object.values(OUTPUTS)]) await rm(join(runDir, f), { recursive: true, force: true });
   } else if (!opts.resume && finished) {
-    throw new DistillError(`${runDir} holds a finished run (${RUN_MANIFEST}); it is left untouched. Re-run with --force to replace it, --resume to extend it to more epochs, or set another train.run`);
+    const read = await readJsonFile(manifestFile);
+    const recorded = read.ok ? (read.value as RunManifest) : null;
+    const differences = recorded ? await finishedRunDifferences(exp, recorded) : [`${RUN_MANIFEST} cannot be read (${read.ok ? '' : read.problem})`];
+    if (recorded && differences.length === 0) return recorded;
+    throw new DistillError(
+      `${runDir} holds a finished run (${RUN_MANIFEST}) that is not what this config would train now: ${differences.join('; ')}. ` +
+        'It is left untouched. Re-run with --force to replace it, --resume to extend it to more epochs, or set another train.run',
+    );
   } else if (!opts.resume && hasCheckpoint) {
     throw new DistillError(`${runDir} holds an unfinished run (${CHECKPOINT_DIR}/); re-run with --resume to continue it or --force to start over`);
   }
+  return null;
 }
 
 /** The training split's source options: the worker thread and the main thread read the same rows. */
@@ -190,7 +205,11 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
   let optimizer: tf.Optimizer | null = null;
   let batchWorker: BatchWorker | null = null;
   try {
-    await claimRunDir(runDir, opts);
+    const upToDate = await claimRunDir(exp, runDir, opts);
+    if (upToDate) {
+      reporter.info(`${runDir} is up to date (same resolved config, inputs and code): nothing retrained`, { run: runDir, upToDate: true });
+      return upToDate;
+    }
     const inputs = await prepareInputs(exp, reporter);
     // Training batches are read and cut in a worker thread (started now, so its start-up overlaps
     // backend selection): the backends train on this thread, and the second core is otherwise idle.
