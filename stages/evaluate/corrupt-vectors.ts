@@ -7,7 +7,7 @@
  *   by 0 / by the feature's train mean (a missing value, imputed two common ways);
  * - mean-shift: every row's x_j + s * std_j (a drift of every feature's mean by s standard deviations).
  * Randomness comes from a PRNG seeded by (seed, kind, severity, row), so a row is corrupted the same
- * way in any subset. Integer columns are rounded and clipped to their type's range.
+ * way in any subset; the two dropouts drop the same values (they differ only in what fills the hole). Integer columns are rounded and clipped to their type's range.
  */
 import { DataError } from '../../pipeline/errors.ts';
 import type { NumericArray } from '../../pipeline/io/column-values.ts';
@@ -94,9 +94,10 @@ export function corruptVectors(clean: NumericArray, rows: number, stats: Feature
   const Ctor = src.constructor as new (n: number) => PlainArray;
   const out = new Ctor(rows * w);
   const range = RANGES.get(src.constructor);
-  const kindIndex = VECTOR_CORRUPTION_KINDS.indexOf(c.kind);
+  // Both dropouts draw the same values to drop, so zero- and mean-imputation are compared on the same holes.
+  const key = c.kind === 'feature-dropout-mean' ? 'feature-dropout-zero' : c.kind;
   for (let r = 0; r < rows; r++) {
-    const rand = mulberry32(deriveSeed(c.seed, 'vector-corruption', kindIndex, c.severity, firstRow + r));
+    const rand = mulberry32(deriveSeed(c.seed, 'vector-corruption', key, c.severity, firstRow + r));
     for (let j = 0; j < w; j++) {
       const i = r * w + j;
       let x = src[i]!;

@@ -86,7 +86,7 @@ test('distill train-student trains from the store with the teacher deleted, and 
   assert.equal((await stat(join(run, 'weights.bin'))).mtimeMs, before.weights);
   assert.equal((await stat(join(run, 'metrics.jsonl'))).mtimeMs, before.metrics);
   // Another config for the same folder is refused as before, naming what differs.
-  const other = await runCli(['train-student', '-c', 'exp.json', '--set', 'train.learningRate=0.01'], { cwd: ws.dir });
+  const other = await runCli(['train-student', '-c', 'exp.json', '--set', 'train.learningRate=0.0123'], { cwd: ws.dir });
   assert.equal(other.code, 1);
   assert.match(other.stderr, /holds a finished run \(run-manifest.json\) that is not what this config would train now: the resolved config changed .*It is left untouched. Re-run with --force/);
   const extended = await runCli(['train-student', '-c', 'exp.json', '--resume', '--epochs', '3', '--backend', 'cpu'], { cwd: ws.dir });
