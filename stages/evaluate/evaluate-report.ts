@@ -1,5 +1,6 @@
 /** The shape of metrics.json: everything the evaluate stage measured (docs/evaluation.md). */
 import type { CascadeResult, CascadeSelection } from './cascade-curve.ts';
+import type { OutputKey } from '../../pipeline/up-to-date.ts';
 import type { FeatureKind } from './feature-kind.ts';
 import type { CorruptionMeasurement, RobustnessKind, RobustnessSummary } from './robustness-summary.ts';
 import type { Calibration } from './expected-calibration-error.ts';
@@ -84,4 +85,6 @@ export interface EvaluateReport {
   /** The plain statement of the student's limits, one sentence per item. */
   limits: string[];
   outputs: { metrics: string; markdown: string; html: string };
+  /** What the report was computed from (config, inputs, code): the same key again is up to date (pipeline/up-to-date.ts). */
+  key?: OutputKey;
 }

@@ -15,6 +15,11 @@ import { runOnnxModel } from '../../pipeline/eval/run-onnx-model.ts';
 import { exportCheckedStudent } from '../../pipeline/export/export-checked-student.ts';
 import type { CheckedExport } from '../../pipeline/export/export-checked-student.ts';
 import { atomicWrite, atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
+import { evaluationKey } from '../../pipeline/eval/evaluation-key.ts';
+import { pathExists } from '../../pipeline/io/path-exists.ts';
+import { readJsonFile } from '../../pipeline/io/read-json.ts';
+import { outputKeyDifferences } from '../../pipeline/up-to-date.ts';
+import type { OutputKey } from '../../pipeline/up-to-date.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { loadStudentModel } from '../../pipeline/student/load-student-model.ts';
 import type { LoadedStudent } from '../../pipeline/student/load-student-model.ts';
@@ -43,6 +48,8 @@ import { timeOnnxModel } from './time-onnx-model.ts';
 
 /** Options of {@link runEvaluate}. */
 export interface EvaluateOptions {
+  /** Re-evaluate even when the report is up to date (same config, inputs and code). Default false. */
+  force?: boolean;
   /** How tfjs backends are loaded (tests pass a fake). Default the real loader. */
   backendLoader?: BackendLoader;
 }
@@ -124,6 +131,15 @@ async function measureSpeed(inp: EvaluateInputs, teacher: LoadedTeacher, exporte
   return { teacherTiming, studentTiming, teacherBytes, teacherParams };
 }
 
+/** The report in `reportDir` when its three files exist and its key equals `key`; else null. */
+async function upToDateReport(reportDir: string, key: OutputKey): Promise<EvaluateReport | null> {
+  for (const f of Object.values(REPORT_FILES)) if (!(await pathExists(join(reportDir, f)))) return null;
+  const read = await readJsonFile(join(reportDir, REPORT_FILES.metrics));
+  if (!read.ok) return null;
+  const report = read.value as EvaluateReport;
+  return outputKeyDifferences(report.key, key).length === 0 ? report : null;
+}
+
 /**
  * Evaluates the student of `train.run` against the teacher on the eval split and writes
  * metrics.json, report.md and report.html into the report folder (evaluate.report, default
@@ -141,6 +157,14 @@ async function measureSpeed(inp: EvaluateInputs, teacher: LoadedTeacher, exporte
 export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, reporter: Reporter): Promise<EvaluateReport> {
   const inp = await resolveEvaluateInputs(exp, reporter);
   const { ev, run, split } = inp;
+  const cfg = exp.config;
+  const splits = [...new Set([split, ...(cfg.dataset.validation !== undefined ? [typeof cfg.dataset.validation === 'string' ? cfg.dataset.validation : cfg.dataset.trainSplit] : [])])];
+  const key = await evaluationKey(exp, { run, baselineRun: inp.baselineRun, teacherDir: inp.teacherDir, dataset: inp.dataset, splits });
+  const existing = opts.force ? null : await upToDateReport(inp.reportDir, key);
+  if (existing) {
+    reporter.info(`${existing.outputs.html} is up to date (same resolved config, inputs and code): nothing re-evaluated`, { report: existing.outputs.metrics, upToDate: true });
+    return existing;
+  }
   const teacher = await loadTeacher(inp.teacherDir, inp.sessionOptions, reporter);
   const card = teacher.card.card;
   const releases: (() => Promise<void>)[] = [() => teacher.opened.session.release()];
@@ -179,7 +203,7 @@ export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, 
 
     const outputs = { metrics: join(inp.reportDir, REPORT_FILES.metrics), markdown: join(inp.reportDir, REPORT_FILES.markdown), html: join(inp.reportDir, REPORT_FILES.html) };
     const measured: EvaluateMeasurements = { rows: n, labels, backend: p.backend, teacherScores: p.teacherScores, studentScores: p.studentScores, models, agreement, kl, slices, robustness, cascade, exported, studentTfjsBytes: student.bytes, ...speed };
-    const report = buildEvaluateReport(exp, inp, teacher, measured, outputs);
+    const report = { ...buildEvaluateReport(exp, inp, teacher, measured, outputs), key };
     await atomicWriteJson(outputs.metrics, report);
     await atomicWrite(outputs.markdown, renderReportMarkdown(report));
     await atomicWrite(outputs.html, renderReportHtml(report));

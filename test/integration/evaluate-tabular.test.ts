@@ -64,4 +64,20 @@ test('a tabular dataset gets a full report: the vector robustness suite, the cas
   const md = await readFile(join(ws, 'runs/tab/report/report.md'), 'utf8');
   assert.match(md, /The vector suite on 200 rows, seed 4\./);
   assert.match(md, /tau was chosen on the validation rows \(120 rows held out of "train" \(seeded carve-out\), 120 rows\) and scored once on the test split/);
+
+  // Like make: the same evaluate (and export) again is up to date and rewrites nothing; another config re-evaluates.
+  const before = await readFile(join(ws, 'runs/tab/report/metrics.json'), 'utf8');
+  const again = await runCli(['evaluate', '-c', 'exp.json'], { cwd: ws });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /report.html is up to date \(same resolved config, inputs and code\): nothing re-evaluated/);
+  assert.equal(await readFile(join(ws, 'runs/tab/report/metrics.json'), 'utf8'), before);
+  const lighter = await runCli(['evaluate', '-c', 'exp.json', '--set', 'evaluate.severities=[2]'], { cwd: ws });
+  assert.equal(lighter.code, 0, lighter.stderr);
+  const r2 = JSON.parse(await readFile(join(ws, 'runs/tab/report/metrics.json'), 'utf8')) as EvaluateReport;
+  assert.ok(r2.robustness.skipped === null && r2.robustness.measurements.length === 4);
+  for (const expectUpToDate of [false, true]) {
+    const res = await runCli(['export', '-c', 'exp.json', '--out', 'exported'], { cwd: ws });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(/model.onnx is up to date .*: nothing exported/.test(res.stdout), expectUpToDate, res.stdout);
+  }
 });
