@@ -21,6 +21,7 @@ import { streamBatches } from '../../../../stages/train-student/stream-batches.t
 import { tmpDir } from '../../../helpers/tmp-dir.ts';
 import { writeTestStore } from '../../../helpers/write-test-store.ts';
 import { openStore } from '../../../../pipeline/store/open-store.ts';
+import { verifyRunDir } from '../../../../stages/verify/verify-run-dir.ts';
 
 const ws = await tmpDir();
 const { manifest: dataset } = await runMnistData({ out: join(ws, 'data'), limitTrain: 600, limitTest: 200, rowsPerFile: 200 }, silentReporter);
@@ -75,6 +76,17 @@ test('per-epoch metrics are on the validation rows, the test split is scored onc
   assert.deepEqual([m.test?.split, m.test?.role, m.test?.rows], ['test', 'test', 200]);
   assert.ok(m.test!.agreement !== null);
   assert.deepEqual(m.selection, { rule: 'last', metric: 'loss', on: 'validation', epoch: 2, patience: null, stoppedEarly: false });
+
+  // verify draws the carve-out again from the recorded config: it passes, and a tampered fingerprint is named.
+  const ok = await verifyRunDir(runDir, ws);
+  assert.deepEqual(ok.problems, []);
+  assert.ok(ok.checked.some((c) => c.startsWith('validation rows (carve-out, ids sha256 ')), ok.checked.join('; '));
+  const file = join(runDir, 'run-manifest.json');
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.replace(plan.rowIdsSha256, '0'.repeat(64)));
+  const bad = await verifyRunDir(runDir, ws);
+  assert.ok(bad.problems.some((p) => /records validation .* but its config gives .*"rowIdsSha256":"[0-9a-f]{64}"/.test(p.problem)), JSON.stringify(bad.problems));
+  await writeFile(file, text);
 });
 
 test('best epoch with early stopping keeps the epoch with the lowest validation loss', async () => {
