@@ -153,7 +153,8 @@ export async function verifyRunDir(dir: string, workspace: string = process.cwd(
     const lines = (await readFile(metrics.abs, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { epoch: number });
     const epochs = lines.map((l) => l.epoch);
     // Early stopping ends before training.epochs: the last trained epoch is final.epoch.
-    const want = Array.from({ length: m.final.epoch }, (_, i) => i + 1);
+    if (m.final.epoch > m.training.epochs) report.problems.push({ file: where, problem: `final.epoch ${m.final.epoch} is beyond training.epochs ${m.training.epochs}` });
+    const want = Array.from({ length: Math.min(m.final.epoch, m.training.epochs) }, (_, i) => i + 1);
     if (canonicalJson(epochs) !== canonicalJson(want)) report.problems.push({ file: metrics.shown, problem: `holds epochs [${epochs.join(', ')}], expected [${want.join(', ')}]` });
     const last = lines[lines.length - 1];
     if (last && canonicalJson(last) !== canonicalJson(m.final)) report.problems.push({ file: metrics.shown, problem: `its last line differs from the run manifest's final metrics: ${jsonDiffs(last, m.final).join('; ')}` });
