@@ -5,6 +5,7 @@ import type { GlobalArgs } from '../global-args.ts';
 interface ExportArgs extends GlobalArgs {
   run?: string;
   out?: string;
+  force: boolean;
 }
 
 /** `distill export -c <experiment>`: the trained student as ONNX, checked against tfjs. */
@@ -15,11 +16,12 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
     y
       .option('run', { type: 'string', describe: 'run folder to export (default: train.run)' })
       .option('out', { type: 'string', describe: 'output folder (default: evaluate.export, else <run>/export)' })
+      .option('force', { type: 'boolean', default: false, describe: 'export again even when the export is up to date (same config, run, dataset and code)' })
       .example('$0 export -c artifacts/experiments/mnist-kd/experiment.json', 'write <train.run>/export/model.onnx') as unknown as Argv<ExportArgs>,
   handler: async (args) => {
     const ctx = commandContext(args);
     const exp = await ctx.experiment();
     const { runExport } = await import('../../stages/export/run-export.ts');
-    await runExport(exp, { ...(args.run !== undefined ? { run: args.run } : {}), ...(args.out !== undefined ? { out: args.out } : {}) }, ctx.reporter);
+    await runExport(exp, { force: args.force, ...(args.run !== undefined ? { run: args.run } : {}), ...(args.out !== undefined ? { out: args.out } : {}) }, ctx.reporter);
   },
 };

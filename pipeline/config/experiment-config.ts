@@ -9,9 +9,18 @@ export interface DatasetSection {
   path: string;
   /** Split the student trains on. Default "train". */
   trainSplit: string;
-  /** Split used for per-epoch evaluation and reports. Default "test". */
+  /** The test split: scored once at the end of training and in the report; nothing is chosen on it. Default "test". */
   evalSplit: string;
+  /**
+   * The validation rows every choice is made on (per-epoch metrics, best epoch, early stopping, the
+   * cascade threshold): an existing split's name, or a seeded carve-out of the train split (those rows
+   * are left out of training). Default: none (per-epoch metrics then fall back on evalSplit, labelled so).
+   */
+  validation?: ValidationSection;
 }
+
+/** `dataset.validation`: a split name, or a carve-out of `fraction` or `rows` train rows (drawn with the experiment seed). */
+export type ValidationSection = string | { fraction?: number; rows?: number };
 
 /** The teacher: a directory with card.json and the ONNX file it names. */
 export interface TeacherSection {
@@ -122,6 +131,12 @@ export interface TrainSection {
   shuffleWindow: number;
   /** Rows per forward pass in the per-epoch evaluation. Default 1000. */
   evalBatchSize: number;
+  /** Which epoch's weights the run keeps: the last one, or the best on validation (needs dataset.validation). Default last. */
+  selectEpoch: 'last' | 'best';
+  /** Validation metric that ranks epochs (best epoch, early stopping): the training objective (lower wins) or accuracy. Default loss. */
+  selectMetric: 'loss' | 'accuracy';
+  /** Early stopping: stop after this many epochs without a better validation metric (needs dataset.validation). Default: none. */
+  patience?: number;
 }
 
 /** The evaluate stage and the ONNX export (docs/evaluation.md). */
@@ -132,8 +147,8 @@ export interface EvaluateSection {
   export?: string;
   /** Run folder of a hard-label baseline student (train.alpha = 1), reported next to the distilled one. Default none. */
   baselineRun?: string;
-  /** Corruption kinds of the robustness suite; [] skips it. Default all five. */
-  corruptions: ('gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast')[];
+  /** Corruption kinds to run, of the feature kind's suite (images or numeric vectors); [] skips robustness. Default: every kind of the suite. */
+  corruptions?: ('gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast' | 'feature-noise' | 'feature-dropout-zero' | 'feature-dropout-mean' | 'mean-shift')[];
   /** Severities 1..5 run for each kind. Default [1, 2, 3, 4, 5]. */
   severities: number[];
   /** Rows (the first N of the eval split) the corruption suite runs on. Default 2000. */

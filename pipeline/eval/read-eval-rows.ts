@@ -30,14 +30,31 @@ export interface ReadEvalRowsOptions {
   slices?: readonly string[];
   /** Read the first N rows only. Default all. */
   limitRows?: number;
+  /** Read only these rows (sorted split row ids, e.g. a validation carve-out), in this order; limitRows then caps their count. Default: every row. */
+  rowIds?: Uint32Array;
 }
 
-/** Reads the first `limitRows` rows of a split (the whole split by default) into memory. */
+/** Rows `ids` of a row-major array of `width` values per row. */
+function gather<T extends NumericArray>(values: T, ids: Uint32Array, width: number): T {
+  const Ctor = values.constructor as new (n: number) => T;
+  const out = new Ctor(ids.length * width);
+  ids.forEach((r, i) => {
+    for (let j = 0; j < width; j++) out[i * width + j] = values[r * width + j]!;
+  });
+  return out;
+}
+
+/**
+ * Reads the first `limitRows` rows of a split (the whole split by default), or the rows `rowIds`
+ * (the first `limitRows` of them), into memory.
+ */
 export async function readEvalRows(opts: ReadEvalRowsOptions): Promise<EvalRows> {
   const split = getSplit(opts.manifest, opts.split, join(opts.dir, 'manifest.json'));
-  const rows = Math.min(opts.limitRows ?? split.rows, split.rows);
+  const ids = opts.rowIds ? opts.rowIds.subarray(0, Math.min(opts.limitRows ?? opts.rowIds.length, opts.rowIds.length)) : null;
+  if (ids && ids.length > 0 && ids[ids.length - 1]! >= split.rows) throw new DataError(`${opts.dir}: split "${opts.split}" has ${split.rows} rows, but row ${ids[ids.length - 1]} was asked for`);
+  const rows = ids ? ids.length : Math.min(opts.limitRows ?? split.rows, split.rows);
   if (rows === 0) throw new DataError(`${opts.dir}: split "${opts.split}" has no rows to evaluate`);
-  const table = await new SplitReader(opts.dir, opts.manifest, opts.split).readRows(0, rows);
+  const table = await new SplitReader(opts.dir, opts.manifest, opts.split).readRows(0, ids ? ids[ids.length - 1]! + 1 : rows);
   const column = (name: string) => {
     const v = table.getChild(name);
     if (!v) throw new DataError(`${opts.dir}: split "${opts.split}" has no column "${name}"`);
@@ -47,11 +64,15 @@ export async function readEvalRows(opts: ReadEvalRowsOptions): Promise<EvalRows>
   for (const name of opts.features) {
     const col = opts.manifest.columns.find((c) => c.name === name);
     if (!col) throw new DataError(`${opts.dir}: the dataset manifest has no column "${name}"`);
-    features.set(name, columnValues(column(name), featureSizeOf(col)));
+    const values = columnValues(column(name), featureSizeOf(col));
+    features.set(name, ids ? gather(values, ids, featureSizeOf(col)) : values);
   }
   const lv = columnValues(column(opts.label), 1);
-  const labels = Int32Array.from(lv as ArrayLike<number>, (v) => Number(v));
+  const labels = Int32Array.from((ids ? gather(lv, ids, 1) : lv) as ArrayLike<number>, (v) => Number(v));
   const slices = new Map<string, (string | number | bigint)[]>();
-  for (const name of opts.slices ?? []) slices.set(name, [...column(name)].map((v) => (v === null ? 'null' : (v as string | number | bigint))));
+  for (const name of opts.slices ?? []) {
+    const all = [...column(name)].map((v) => (v === null ? 'null' : (v as string | number | bigint)));
+    slices.set(name, ids ? Array.from(ids, (r) => all[r]!) : all);
+  }
   return { rows, features, labels, slices };
 }

@@ -2,7 +2,6 @@ import type { EvaluateSection } from '../config/experiment-config.ts';
 
 /** The evaluate section's defaults (the same as schemas/experiment.schema.json's). */
 export const EVALUATE_DEFAULTS: Readonly<EvaluateSection> = Object.freeze<EvaluateSection>({
-  corruptions: ['gaussian-noise', 'shift', 'rotation', 'blur', 'contrast'],
   severities: [1, 2, 3, 4, 5],
   corruptionRows: 2000,
   batchSize: 256,

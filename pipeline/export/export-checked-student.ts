@@ -1,3 +1,4 @@
+import type { OutputKey } from '../up-to-date.ts';
 import { join, relative } from 'node:path';
 import { openSession } from '../engines/onnxruntime.ts';
 import type { OpenSessionOptions, OpenedSession } from '../engines/onnxruntime.ts';
@@ -36,6 +37,8 @@ export interface ExportCheckedOptions {
   /** Keep the ORT session open and return it (evaluate times it). Default false. */
   keepSession?: boolean;
   workspace: string;
+  /** The up-to-date key recorded in export-manifest.json (pipeline/up-to-date.ts); default none. */
+  key?: OutputKey;
 }
 
 /** The checked export. */
@@ -80,6 +83,7 @@ export async function exportCheckedStudent(opts: ExportCheckedOptions, reporter:
     layers: written.conversion.layers,
     parity: { split: opts.split, ...parity, executionProvider: opened.executionProvider, onnxruntime: opened.onnxruntimeVersion },
     software: softwareProvenance(),
+    ...(opts.key ? { key: opts.key } : {}),
   });
   reporter.info(`exported the student to ${written.modelPath}: ONNX Runtime matches tfjs within ${parity.maxAbsDiff.toExponential(2)} (tolerance ${parity.tolerance}) on ${parity.rows} ${opts.split} rows`, {
     sha256: written.sha256,

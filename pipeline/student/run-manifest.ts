@@ -1,6 +1,7 @@
 import type { BackendChoice } from '../engines/tfjs.ts';
 import type { SoftwareProvenance } from '../provenance.ts';
 import type { StoreEncoding } from '../store/soft-target-store.ts';
+import type { ValidationRecord } from '../config/validation-rows.ts';
 import type { EpochRecord } from './checkpoint.ts';
 
 /** The run manifest's file name inside a run folder. */
@@ -9,6 +10,8 @@ export const RUN_MANIFEST = 'run-manifest.json';
 /** Per-epoch evaluation of the student on one split. */
 export interface SplitMetrics {
   split: string;
+  /** validation: rows choices are made on (dataset.validation); test: dataset.evalSplit. Absent in runs before validation existed. */
+  role?: 'validation' | 'test';
   rows: number;
   /** Share of rows whose argmax equals the label. */
   accuracy: number;
@@ -35,6 +38,18 @@ export interface EpochMetrics {
   trainSeconds: number;
   examplesPerSecond: number;
   eval: SplitMetrics;
+}
+
+/** Which epoch's weights a run kept, and on which rows that was decided. */
+export interface EpochSelection {
+  rule: 'last' | 'best';
+  metric: 'loss' | 'accuracy';
+  /** The rows the per-epoch metrics were measured on (validation, or the test split when the config names no validation). */
+  on: string;
+  /** The epoch whose weights are saved. */
+  epoch: number;
+  patience: number | null;
+  stoppedEarly: boolean;
 }
 
 /** run-manifest.json of a student run (schemas/run-manifest.schema.json). */
@@ -75,6 +90,12 @@ export interface RunManifest {
   epochs: EpochRecord[];
   /** The last epoch's metrics. */
   final: EpochMetrics;
+  /** The validation rows (dataset.validation); null when the config names none. Absent in older runs. */
+  validation?: ValidationRecord | null;
+  /** Which epoch's weights were kept. Absent in older runs (the last epoch). */
+  selection?: EpochSelection;
+  /** The kept weights scored once on the test split (dataset.evalSplit), after training. Absent in older runs (final.eval was the test split). */
+  test?: SplitMetrics;
   outputs: { model: string; weights: string; weightsSha256: string; metrics: string; config: string; checkpoints: string };
   software: SoftwareProvenance & { tfjs: string | null; backendPackage: string; backendVersion: string | null };
 }

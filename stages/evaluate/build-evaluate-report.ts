@@ -3,7 +3,7 @@ import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts'
 import type { BackendChoice } from '../../pipeline/engines/tfjs.ts';
 import type { CheckedExport } from '../../pipeline/export/export-checked-student.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
-import type { CascadeResult } from './cascade-curve.ts';
+import type { ReportedCascade } from './choose-on-validation.ts';
 import type { ClassScores } from './class-scores.ts';
 import { errorAttribution } from './error-attribution.ts';
 import type { EvaluateInputs } from './evaluate-inputs.ts';
@@ -24,7 +24,7 @@ export interface EvaluateMeasurements {
   kl: number;
   slices: EvaluateReport['slices'];
   robustness: EvaluateReport['robustness'];
-  cascade: CascadeResult;
+  cascade: ReportedCascade;
   exported: CheckedExport;
   studentTfjsBytes: number;
   teacherTiming: OnnxTiming;
@@ -77,7 +77,7 @@ export function buildEvaluateReport(exp: LoadedExperiment, inp: EvaluateInputs, 
     errors: errorAttribution(m.teacherScores, m.studentScores, m.labels),
     slices: m.slices,
     robustness: m.robustness,
-    cascade: { ...m.cascade, targetRule: ev.cascadeTarget !== undefined ? 'evaluate.cascadeTarget' : "the teacher's accuracy minus 0.001 (default)" },
+    cascade: m.cascade,
     speed: {
       device: ev.device,
       executionProvider: teacher.opened.executionProvider,

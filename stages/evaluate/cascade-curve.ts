@@ -103,3 +103,37 @@ export function cascadeCurve(teacher: ClassScores, student: ClassScores, labels:
   op ??= { ...at(n, Infinity), unreachable: true, defersAll: true };
   return { target: opts.target, points, operatingPoint: op, studentMs: opts.latency?.studentMs ?? null, teacherMs: opts.latency?.teacherMs ?? null };
 }
+
+/** Where a cascade's threshold was chosen, and how the chosen threshold did there. */
+export interface CascadeSelection {
+  /** validation: tau chosen on the validation rows and scored once on test; test: chosen and scored on the same test rows (no validation rows configured: optimistic). */
+  on: 'validation' | 'test';
+  /** The rows tau was chosen on: a split name and a description. */
+  split: string;
+  rows: number;
+  description: string;
+  /** The operating point on the rows it was chosen on. */
+  chosen: CascadeOperatingPoint;
+}
+
+/**
+ * The cascade at a fixed threshold tau (defer rows whose student confidence < tau) on other rows:
+ * how a threshold chosen on validation rows does on the test rows. `unreachable` is true when the
+ * accuracy there is below `target`; tau = Infinity defers every row.
+ */
+export function cascadeAt(teacher: ClassScores, student: ClassScores, labels: ArrayLike<number>, tau: number, target: number, latency?: { studentMs: number; teacherMs: number }): CascadeOperatingPoint {
+  const n = student.rows;
+  const conf = topProbability(student);
+  const s = argmaxRows(student);
+  const t = argmaxRows(teacher);
+  let deferred = 0;
+  let right = 0;
+  for (let r = 0; r < n; r++) {
+    const defer = conf[r]! < tau;
+    if (defer) deferred++;
+    right += (defer ? t[r] : s[r]) === labels[r] ? 1 : 0;
+  }
+  const share = n === 0 ? 0 : deferred / n;
+  const accuracy = n === 0 ? 0 : right / n;
+  return { tau, deferredShare: share, accuracy, timeMs: latency ? latency.studentMs + share * latency.teacherMs : null, unreachable: accuracy < target, defersAll: deferred === n };
+}

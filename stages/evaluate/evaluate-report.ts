@@ -1,7 +1,8 @@
 /** The shape of metrics.json: everything the evaluate stage measured (docs/evaluation.md). */
-import type { CascadeResult } from './cascade-curve.ts';
-import type { CorruptionKind } from './corrupt-images.ts';
-import type { CorruptionMeasurement, RobustnessSummary } from './robustness-summary.ts';
+import type { CascadeResult, CascadeSelection } from './cascade-curve.ts';
+import type { OutputKey } from '../../pipeline/up-to-date.ts';
+import type { FeatureKind } from './feature-kind.ts';
+import type { CorruptionMeasurement, RobustnessKind, RobustnessSummary } from './robustness-summary.ts';
 import type { Calibration } from './expected-calibration-error.ts';
 import type { ErrorAttribution } from './error-attribution.ts';
 import type { ClassAccuracy } from './per-class-accuracy.ts';
@@ -67,9 +68,10 @@ export interface EvaluateReport {
   errors: ErrorAttribution;
   slices: SliceMetrics[];
   robustness:
-    | { rows: number; seed: number; kinds: CorruptionKind[]; severities: number[]; measurements: CorruptionMeasurement[]; summary: RobustnessSummary; skipped: null }
-    | { skipped: string };
-  cascade: CascadeResult & { targetRule: string };
+    | { rows: number; seed: number; featureKind: FeatureKind; kinds: RobustnessKind[]; severities: number[]; measurements: CorruptionMeasurement[]; summary: RobustnessSummary; skipped: null }
+    | { skipped: string; featureKind: FeatureKind };
+  /** The test split's cascade sweep; operatingPoint: the tau chosen on `selection`'s rows, scored on test. */
+  cascade: CascadeResult & { targetRule: string; selection: CascadeSelection };
   speed: {
     device: string;
     executionProvider: string;
@@ -83,4 +85,6 @@ export interface EvaluateReport {
   /** The plain statement of the student's limits, one sentence per item. */
   limits: string[];
   outputs: { metrics: string; markdown: string; html: string };
+  /** What the report was computed from (config, inputs, code): the same key again is up to date (pipeline/up-to-date.ts). */
+  key?: OutputKey;
 }

@@ -3,6 +3,7 @@
  * tables of report.md and four charts: reliability diagram, per-class accuracy, corruption curves
  * (teacher vs student per kind) and the cascade curve.
  */
+import { cascadeChoiceLine } from './student-limits.ts';
 import type { EvaluateReport } from './evaluate-report.ts';
 import { pct, tau } from './format-numbers.ts';
 import { reportTables } from './report-tables.ts';
@@ -136,7 +137,7 @@ export function renderReportHtml(r: EvaluateReport): string {
   } else if (r.robustness.skipped !== null) body.push(`<p>Not measured: ${escapeXml(r.robustness.skipped)}.</p>`);
   body.push(
     '<h2>Cascade: deferring to the teacher</h2>',
-    `<p>Defer an input to the teacher when the student's top probability is below tau. Target ${pct(r.cascade.target)} (${escapeXml(r.cascade.targetRule)}); time = student latency + deferred share x teacher latency (batch-1 p50).</p>`,
+    `<p>Defer an input to the teacher when the student's top probability is below tau. Target ${pct(r.cascade.target)} (${escapeXml(r.cascade.targetRule)}); time = student latency + deferred share x teacher latency (batch-1 p50). ${escapeXml(cascadeChoiceLine(r))}</p>`,
     `<div class="charts">${cascadeSvg(r)}</div>`,
     html(t.cascade),
   );

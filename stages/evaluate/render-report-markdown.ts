@@ -1,3 +1,4 @@
+import { cascadeChoiceLine } from './student-limits.ts';
 import type { EvaluateReport } from './evaluate-report.ts';
 import { pct } from './format-numbers.ts';
 import { reportTables } from './report-tables.ts';
@@ -25,9 +26,9 @@ export function renderReportMarkdown(r: EvaluateReport): string {
   }
   out.push('## Outside the expected inputs: corruptions', '');
   if (t.robustness && t.robustnessKinds && r.robustness.skipped === null) {
-    out.push(`${r.robustness.rows} rows, seed ${r.robustness.seed}.`, '', md(t.robustnessKinds), '', md(t.robustness), '');
+    out.push(`The ${r.robustness.featureKind} suite on ${r.robustness.rows} rows, seed ${r.robustness.seed}.`, '', md(t.robustnessKinds), '', md(t.robustness), '');
   } else if (r.robustness.skipped !== null) out.push(`Not measured: ${r.robustness.skipped}.`, '');
-  out.push('## Cascade: deferring to the teacher', '', `Defer an input to the teacher when the student's top probability < tau. Target ${pct(r.cascade.target)} (${r.cascade.targetRule}).`, '', md(t.cascade), '');
+  out.push('## Cascade: deferring to the teacher', '', `Defer an input to the teacher when the student's top probability < tau. Target ${pct(r.cascade.target)} (${r.cascade.targetRule}). ${cascadeChoiceLine(r)}`, '', md(t.cascade), '');
   out.push('## Speed and size (same ONNX Runtime setup)', '', md(t.speed), '');
   out.push('## Inputs', '', md(t.inputs), '');
   out.push("## The student's limits", '', ...r.limits.map((l) => `- ${l}`), '');

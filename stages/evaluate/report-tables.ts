@@ -112,7 +112,7 @@ function cascadeTable(r: EvaluateReport): Table {
       .filter((p, i, all) => i === 0 || p.deferredShare !== all[i - 1]!.deferredShare)
       .map((p) => [tau(Number.isFinite(p.tau) ? p.tau : null), pct(p.deferredShare), pct(p.accuracy), p.timeMs !== null ? ms(p.timeMs) : 'n/a']),
   };
-  cascade.rows.push([`**${tau(Number.isFinite(op.tau) ? op.tau : null)}** (operating point)`, pct(op.deferredShare), pct(op.accuracy), op.timeMs !== null ? ms(op.timeMs) : 'n/a']);
+  cascade.rows.push([`**${tau(Number.isFinite(op.tau) ? op.tau : null)}** (operating point, chosen on ${r.cascade.selection.on})`, pct(op.deferredShare), pct(op.accuracy), op.timeMs !== null ? ms(op.timeMs) : 'n/a']);
   return cascade;
 }
 

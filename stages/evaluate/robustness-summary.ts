@@ -4,10 +4,14 @@
  * (over every kind and severity run). 2 means the student loses twice the accuracy the teacher loses.
  */
 import type { CorruptionKind } from './corrupt-images.ts';
+import type { VectorCorruptionKind } from './corrupt-vectors.ts';
+
+/** A corruption kind of any suite (images, numeric vectors). */
+export type RobustnessKind = CorruptionKind | VectorCorruptionKind;
 
 /** Measured accuracy and agreement under one corruption at one severity. */
 export interface CorruptionMeasurement {
-  kind: CorruptionKind;
+  kind: RobustnessKind;
   severity: number;
   rows: number;
   teacherAccuracy: number;
@@ -18,7 +22,7 @@ export interface CorruptionMeasurement {
 
 /** Per-kind summary. */
 export interface CorruptionKindSummary {
-  kind: CorruptionKind;
+  kind: RobustnessKind;
   /** Mean over severities of (clean accuracy - corrupted accuracy), teacher. */
   teacherMeanDrop: number;
   /** Same for the student. */
@@ -40,7 +44,7 @@ export interface RobustnessSummary {
   /** Headline: studentMeanDrop / teacherMeanDrop (null when the teacher loses nothing). */
   dropRatio: number | null;
   /** The kind with the largest student drop (null without measurements). */
-  worstKind: CorruptionKind | null;
+  worstKind: RobustnessKind | null;
 }
 
 const EPS = 1e-9;
@@ -51,7 +55,7 @@ function mean(xs: number[]): number {
 
 /** Summarises corruption measurements against the clean accuracies of the same rows. */
 export function robustnessSummary(clean: RobustnessSummary['clean'], measurements: readonly CorruptionMeasurement[]): RobustnessSummary {
-  const kinds: CorruptionKind[] = [];
+  const kinds: RobustnessKind[] = [];
   for (const m of measurements) if (!kinds.includes(m.kind)) kinds.push(m.kind);
   const summaries = kinds.map((kind): CorruptionKindSummary => {
     const ms = measurements.filter((m) => m.kind === kind);

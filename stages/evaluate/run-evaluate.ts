@@ -15,6 +15,11 @@ import { runOnnxModel } from '../../pipeline/eval/run-onnx-model.ts';
 import { exportCheckedStudent } from '../../pipeline/export/export-checked-student.ts';
 import type { CheckedExport } from '../../pipeline/export/export-checked-student.ts';
 import { atomicWrite, atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
+import { evaluationKey } from '../../pipeline/eval/evaluation-key.ts';
+import { pathExists } from '../../pipeline/io/path-exists.ts';
+import { readJsonFile } from '../../pipeline/io/read-json.ts';
+import { outputKeyDifferences } from '../../pipeline/up-to-date.ts';
+import type { OutputKey } from '../../pipeline/up-to-date.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { loadStudentModel } from '../../pipeline/student/load-student-model.ts';
 import type { LoadedStudent } from '../../pipeline/student/load-student-model.ts';
@@ -24,7 +29,8 @@ import { loadTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import { buildEvaluateReport } from './build-evaluate-report.ts';
 import type { EvaluateMeasurements } from './build-evaluate-report.ts';
-import { cascadeCurve } from './cascade-curve.ts';
+import { chooseCascade, validationScores } from './choose-on-validation.ts';
+import type { NumericArray } from '../../pipeline/io/column-values.ts';
 import type { ClassScores } from './class-scores.ts';
 import { checkScores } from './class-scores.ts';
 import { accuracy, meanKl, negativeLogLikelihood, top1Agreement } from './classification-metrics.ts';
@@ -42,6 +48,8 @@ import { timeOnnxModel } from './time-onnx-model.ts';
 
 /** Options of {@link runEvaluate}. */
 export interface EvaluateOptions {
+  /** Re-evaluate even when the report is up to date (same config, inputs and code). Default false. */
+  force?: boolean;
   /** How tfjs backends are loaded (tests pass a fake). Default the real loader. */
   backendLoader?: BackendLoader;
 }
@@ -123,6 +131,15 @@ async function measureSpeed(inp: EvaluateInputs, teacher: LoadedTeacher, exporte
   return { teacherTiming, studentTiming, teacherBytes, teacherParams };
 }
 
+/** The report in `reportDir` when its three files exist and its key equals `key`; else null. */
+async function upToDateReport(reportDir: string, key: OutputKey): Promise<EvaluateReport | null> {
+  for (const f of Object.values(REPORT_FILES)) if (!(await pathExists(join(reportDir, f)))) return null;
+  const read = await readJsonFile(join(reportDir, REPORT_FILES.metrics));
+  if (!read.ok) return null;
+  const report = read.value as EvaluateReport;
+  return outputKeyDifferences(report.key, key).length === 0 ? report : null;
+}
+
 /**
  * Evaluates the student of `train.run` against the teacher on the eval split and writes
  * metrics.json, report.md and report.html into the report folder (evaluate.report, default
@@ -140,6 +157,14 @@ async function measureSpeed(inp: EvaluateInputs, teacher: LoadedTeacher, exporte
 export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, reporter: Reporter): Promise<EvaluateReport> {
   const inp = await resolveEvaluateInputs(exp, reporter);
   const { ev, run, split } = inp;
+  const cfg = exp.config;
+  const splits = [...new Set([split, ...(cfg.dataset.validation !== undefined ? [typeof cfg.dataset.validation === 'string' ? cfg.dataset.validation : cfg.dataset.trainSplit] : [])])];
+  const key = await evaluationKey(exp, { run, baselineRun: inp.baselineRun, teacherDir: inp.teacherDir, dataset: inp.dataset, splits });
+  const existing = opts.force ? null : await upToDateReport(inp.reportDir, key);
+  if (existing) {
+    reporter.info(`${existing.outputs.html} is up to date (same resolved config, inputs and code): nothing re-evaluated`, { report: existing.outputs.metrics, upToDate: true });
+    return existing;
+  }
   const teacher = await loadTeacher(inp.teacherDir, inp.sessionOptions, reporter);
   const card = teacher.card.card;
   const releases: (() => Promise<void>)[] = [() => teacher.opened.session.release()];
@@ -161,19 +186,24 @@ export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, 
     const kl = meanKl(p.teacherScores, p.studentScores);
     const slices = p.sliceColumns.map((c) => sliceMetrics(c, rows.slices.get(c)!, p.teacherScores, p.studentScores, labels));
     const featureColumn = inp.dataset.columns.find((c) => c.name === run.feature)!;
+    const trainFeature = async (): Promise<{ values: NumericArray; rows: number }> => {
+      const t = await readEvalRows({ dir: inp.datasetDir, manifest: inp.dataset, split: exp.config.dataset.trainSplit, features: [run.feature], label: inp.label.name });
+      return { values: t.features.get(run.feature)!, rows: t.rows };
+    };
     const robustness = await measureRobustness(
-      { ev, seed: exp.config.seed, run, featureColumn, card, teacherSession: teacher.opened.session, student: student.model, features: rows.features, labels, rows: n, classes: p.classes, teacherScores: p.teacherScores, studentScores: p.studentScores },
+      { ev, seed: exp.config.seed, run, featureColumn, card, teacherSession: teacher.opened.session, student: student.model, features: rows.features, labels, rows: n, classes: p.classes, teacherScores: p.teacherScores, studentScores: p.studentScores, trainFeature },
       reporter,
     );
+    const validation = await validationScores(exp, inp, teacher, student.model, p.classes, reporter);
     student.model.dispose();
     const speed = await measureSpeed(inp, teacher, exported, p, reporter);
-    // Cascade, with batch-1 p50 latencies as the time cost.
-    const target = ev.cascadeTarget ?? Math.max(0, models.teacher.accuracy - 0.001);
-    const cascade = cascadeCurve(p.teacherScores, p.studentScores, labels, { target, latency: { studentMs: speed.studentTiming.latency.p50, teacherMs: speed.teacherTiming.latency.p50 } });
+    // Cascade: tau chosen on validation, scored on test, with batch-1 p50 latencies as the time cost.
+    const test = { split, rows: n, labels, teacher: p.teacherScores, student: p.studentScores };
+    const cascade = chooseCascade(ev, test, validation, { studentMs: speed.studentTiming.latency.p50, teacherMs: speed.teacherTiming.latency.p50 });
 
     const outputs = { metrics: join(inp.reportDir, REPORT_FILES.metrics), markdown: join(inp.reportDir, REPORT_FILES.markdown), html: join(inp.reportDir, REPORT_FILES.html) };
     const measured: EvaluateMeasurements = { rows: n, labels, backend: p.backend, teacherScores: p.teacherScores, studentScores: p.studentScores, models, agreement, kl, slices, robustness, cascade, exported, studentTfjsBytes: student.bytes, ...speed };
-    const report = buildEvaluateReport(exp, inp, teacher, measured, outputs);
+    const report = { ...buildEvaluateReport(exp, inp, teacher, measured, outputs), key };
     await atomicWriteJson(outputs.metrics, report);
     await atomicWrite(outputs.markdown, renderReportMarkdown(report));
     await atomicWrite(outputs.html, renderReportHtml(report));

@@ -53,13 +53,19 @@ export function studentLimits(r: Omit<EvaluateReport, 'limits'>): string[] {
     out.push(`Robustness to corrupted inputs was not measured: ${r.robustness.skipped}.`);
   }
   const op = r.cascade.operatingPoint;
-  if (op.unreachable) {
-    out.push(`Deferring to the teacher cannot reach the target accuracy ${pct(r.cascade.target)}: even deferring every input gives ${pct(op.accuracy)}.`);
+  const sel = r.cascade.selection;
+  if (sel.chosen.unreachable) {
+    out.push(`Deferring to the teacher cannot reach the target accuracy ${pct(r.cascade.target)} on the ${sel.on} rows: even deferring every input gives ${pct(sel.chosen.accuracy)} there (${pct(op.accuracy)} on test).`);
+  } else if (op.unreachable) {
+    out.push(
+      `The threshold tau = ${tau(op.tau)} chosen on the ${sel.on} rows (${pct(sel.chosen.accuracy)} there) gives ${pct(op.accuracy)} on the test split, below the target ${pct(r.cascade.target)}, ` +
+        `deferring ${pct(op.deferredShare)} of inputs: a threshold set on other data does not carry over exactly.`,
+    );
   } else if (op.deferredShare === 0) {
     out.push(`The student alone already reaches the target accuracy ${pct(r.cascade.target)}; no input needs the teacher.`);
   } else {
     out.push(
-      `To keep accuracy at ${pct(r.cascade.target)} or better, defer to the teacher every input whose top probability is below tau = ${tau(op.tau)}: ` +
+      `To keep accuracy at ${pct(r.cascade.target)} or better, defer to the teacher every input whose top probability is below tau = ${tau(op.tau)} (chosen on the ${sel.on} rows): ` +
         `that sends ${pct(op.deferredShare)} of inputs to the teacher, gives ${pct(op.accuracy)}, and costs ${op.timeMs !== null ? ms(op.timeMs) : 'n/a'} per input on average ` +
         `(student alone ${ms(r.speed.student.timing.latency.p50)}, teacher alone ${ms(r.speed.teacher.timing.latency.p50)}).`,
     );
@@ -71,4 +77,12 @@ export function studentLimits(r: Omit<EvaluateReport, 'limits'>): string[] {
       `(${r.speed.student.parameters.toLocaleString('en-US')} vs ${r.speed.teacher.parameters.toLocaleString('en-US')} parameters).`,
   );
   return out;
+}
+
+/** Where the cascade threshold was chosen and scored, one sentence (report.md, report.html). */
+export function cascadeChoiceLine(r: EvaluateReport): string {
+  const sel = r.cascade.selection;
+  return sel.on === 'validation'
+    ? `tau was chosen on the validation rows (${sel.description}, ${sel.rows} rows) and scored once on the test split; the curve below is the test split's, for reading only.`
+    : `tau was chosen on ${sel.description}.`;
 }

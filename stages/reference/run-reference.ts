@@ -128,7 +128,8 @@ async function trainSeed(v: Variant, seed: number, workspace: string, reporter: 
   reporter.info(`${label}: training into ${run}`);
   await runDistillChild(['train-student', '-c', rel(v.file), '--set', `seed=${seed}`, '--set', `train.run=${run}`, '--force'], workspace, label, reporter);
   const m = await readJson<RunManifest>(join(resolveInWorkspace(workspace, 'train.run', run), RUN_MANIFEST));
-  const e = m.final.eval;
+  // The test split, scored once after training (runs before dataset.validation: the last epoch's eval was the test split).
+  const e = m.test ?? m.final.eval;
   const result: SeedResult = {
     seed,
     run,

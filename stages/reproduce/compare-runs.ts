@@ -1,4 +1,4 @@
-import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
+import type { RunManifest, SplitMetrics } from '../../pipeline/student/run-manifest.ts';
 import type { ComparisonRow } from './comparison-table.ts';
 import { LOSS_ATOL, LOSS_RTOL, RATE_ATOL, within } from './reproduce-tolerances.ts';
 
@@ -23,12 +23,24 @@ export function sameTrainingEnvironment(a: RunManifest, b: RunManifest): boolean
 
 const fmt = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : Number.isInteger(v) ? String(v) : v.toFixed(5));
 
-/** Rows comparing reproduced final metrics with recorded ones (`source` names where they were recorded). */
+/** A run's test-split metrics: `test` (scored once after training), or, in runs before validation existed, the last epoch's eval. */
+export function testMetricsOf(m: RunManifest): SplitMetrics {
+  return m.test ?? m.final.eval;
+}
+
+/**
+ * Rows comparing a reproduced run's test metrics with recorded ones (`source` names where they were
+ * recorded: a reference seed records the test split).
+ */
 export function compareMetrics(artifact: string, source: string, recorded: RecordedMetrics, reproduced: RunManifest): ComparisonRow[] {
+  return compareValues(artifact, source, recorded, testMetricsOf(reproduced));
+}
+
+function compareValues(artifact: string, source: string, recorded: RecordedMetrics, reproduced: RecordedMetrics): ComparisonRow[] {
   const rows: ComparisonRow[] = [];
   for (const m of METRICS) {
     const a = recorded[m.name];
-    const b = reproduced.final.eval[m.name];
+    const b = reproduced[m.name] ?? null;
     if (a === undefined || a === null) continue;
     const ok = b !== null && within(a, b, m.atol, m.rtol);
     rows.push({ artifact, check: `${m.name} (${source})`, recorded: fmt(a), reproduced: fmt(b), tolerance: m.rtol > 0 ? `|d| <= ${m.atol} + ${m.rtol}|x|` : `|d| <= ${m.atol}`, verdict: ok ? 'ok' : 'diverged' });
@@ -53,5 +65,13 @@ export function compareRuns(artifact: string, recorded: RunManifest, reproduced:
     verdict: identical ? 'ok' : same === false ? 'info' : same === null ? 'info' : 'diverged',
   };
   if (!identical) weights.note = `weights differ; recorded on ${env(recorded)}, reproduced on ${env(reproduced)}${same === null ? ' (CPU not recorded: judged by the metrics)' : ''}`;
-  return [weights, ...compareMetrics(artifact, 'recorded', recorded.final.eval, reproduced)];
+  const validation = recorded.validation && reproduced.validation ? compareValues(artifact, 'recorded, validation', recorded.final.eval, reproduced.final.eval) : [];
+  const selection: ComparisonRow[] = [];
+  if (recorded.validation?.rowIdsSha256 !== reproduced.validation?.rowIdsSha256) {
+    selection.push({ artifact, check: 'validation rows sha256', recorded: String(recorded.validation?.rowIdsSha256 ?? '-').slice(0, 12), reproduced: String(reproduced.validation?.rowIdsSha256 ?? '-').slice(0, 12), tolerance: 'identical', verdict: 'diverged' });
+  }
+  if (recorded.selection && reproduced.selection && recorded.selection.epoch !== reproduced.selection.epoch) {
+    selection.push({ artifact, check: 'kept epoch (chosen on validation)', recorded: String(recorded.selection.epoch), reproduced: String(reproduced.selection.epoch), tolerance: 'informative', verdict: 'info' });
+  }
+  return [weights, ...selection, ...compareMetrics(artifact, 'recorded, test', testMetricsOf(recorded), reproduced), ...validation];
 }

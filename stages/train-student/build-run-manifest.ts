@@ -4,7 +4,8 @@ import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
 import type { BackendChoice } from '../../pipeline/engines/tfjs.ts';
 import { sha256Bytes } from '../../pipeline/io/sha256.ts';
 import { packageVersion, softwareProvenance } from '../../pipeline/provenance.ts';
-import type { EpochMetrics, RunManifest } from '../../pipeline/student/run-manifest.ts';
+import type { EpochMetrics, EpochSelection, RunManifest, SplitMetrics } from '../../pipeline/student/run-manifest.ts';
+import { validationRecord } from '../../pipeline/config/validation-rows.ts';
 import type { StudentModel } from './build-student.ts';
 import type { TrainingInputs } from './prepare-inputs.ts';
 import type { TrainingState } from './resume-run.ts';
@@ -18,6 +19,9 @@ export interface RunRecordParts {
   student: StudentModel;
   state: TrainingState;
   final: EpochMetrics;
+  /** Which epoch was kept, and the kept weights scored once on the test split. */
+  selection: EpochSelection;
+  test: SplitMetrics;
   saved: SavedModelFiles;
   rowsPerEpoch: number;
   createdAt: string;
@@ -39,7 +43,8 @@ export function buildRunManifest(p: RunRecordParts): RunManifest {
   const cfg = exp.config;
   const train = cfg.train!;
   const store = inputs.store;
-  const splitNames = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit])];
+  const validation = inputs.validation;
+  const splitNames = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit, ...(validation ? [validation.split] : [])])];
   const backendRecord = { requested: backend.requested, backend: backend.backend, package: backend.package, version: backend.version, tensorflowVersion: backend.tensorflowVersion, onednn: backend.onednn, workarounds: backend.workarounds, device: backend.device, simd: backend.simd, threads: backend.threads, attempts: backend.attempts };
   const manifest: RunManifest = {
     formatVersion: 1,
@@ -80,6 +85,9 @@ export function buildRunManifest(p: RunRecordParts): RunManifest {
     },
     epochs: state.records,
     final: p.final,
+    validation: validation ? validationRecord(validation, cfg.seed, inputs.dataset.splits[validation.split]!.rows) : null,
+    selection: p.selection,
+    test: p.test,
     outputs: { model: p.saved.modelJson, weights: p.saved.weights, weightsSha256: p.saved.weightsSha256, metrics: p.outputs.metrics, config: p.outputs.config, checkpoints: p.outputs.checkpoints },
     software: { ...softwareProvenance(), tfjs: packageVersion('@tensorflow/tfjs'), backendPackage: backend.package, backendVersion: backend.version },
   };

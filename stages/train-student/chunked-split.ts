@@ -15,10 +15,18 @@ export interface RowRange {
   rowEnd: number;
 }
 
+/** A chunk of a split: rows [rowStart, rowEnd), of which `rows` are read (fewer when a row selection leaves some out). */
+export interface SplitChunk extends RowRange {
+  /** Rows of the range the chunk holds. Default rowEnd - rowStart. */
+  rows?: number;
+}
+
 /** One loaded chunk. */
 export interface LoadedChunk extends RowRange {
-  /** (rowEnd - rowStart) * featureSize values, unscaled. */
+  /** rows * featureSize values, unscaled (rows = rowEnd - rowStart unless `rowIds` says which rows). */
   features: FeatureValues;
+  /** The split row of each loaded row when the chunk holds a selection of its range. Default rowStart, rowStart + 1, ... */
+  rowIds?: Int32Array;
   /** Hard labels, one per row. */
   labels: Int32Array;
   /** The teacher's soft targets for exactly these rows (dense or top-k arrays), or null without a store. */
@@ -34,12 +42,17 @@ export interface ChunkedSplit {
   /** Encoding of the soft targets, or null when the split has none. */
   encoding: StoreEncoding | null;
   /** The chunks, in row order, covering [0, rows) exactly once. */
-  chunks: readonly RowRange[];
+  chunks: readonly SplitChunk[];
   /** Loads chunk `i`. Each call may read files; callers bound how many they keep. */
   load(i: number): Promise<LoadedChunk>;
 }
 
+/** Rows each chunk holds, in chunk order (what an epoch plan orders). */
+export function chunkRowCounts(split: Pick<ChunkedSplit, 'chunks'>): number[] {
+  return split.chunks.map((c) => c.rows ?? c.rowEnd - c.rowStart);
+}
+
 /** Total rows of a chunked split. */
 export function splitRows(split: Pick<ChunkedSplit, 'chunks'>): number {
-  return split.chunks.reduce((s, c) => s + (c.rowEnd - c.rowStart), 0);
+  return chunkRowCounts(split).reduce((s, n) => s + n, 0);
 }

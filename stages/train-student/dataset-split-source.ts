@@ -7,7 +7,7 @@ import { DataError } from '../../pipeline/errors.ts';
 import { featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
 import { readDatasetFile } from '../../pipeline/dataset/read-dataset-file.ts';
 import type { ShardTargets, StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
-import type { ChunkedSplit, FeatureValues, LoadedChunk, RowRange } from './chunked-split.ts';
+import type { ChunkedSplit, FeatureValues, LoadedChunk, RowRange, SplitChunk } from './chunked-split.ts';
 
 /** What the student stage needs of an opened soft-target store (pipeline/store/open-store.ts's OpenedStore has it). */
 export interface TargetStoreView {
@@ -30,8 +30,70 @@ export interface DatasetSplitSourceOptions {
   store: TargetStoreView | null;
   /** Use only the first N rows. Default all. */
   limitRows?: number;
+  /** Read only these rows of the split, or all but these (a validation carve-out). Default every row. */
+  rowSelection?: RowSelection;
   /** Decoded files (and shards) kept for reuse. Default 2. */
   cacheSize?: number;
+}
+
+/** A set of split rows to read (`only`) or to leave out (`except`): sorted, distinct row ids. */
+export interface RowSelection {
+  ids: Uint32Array;
+  keep: 'only' | 'except';
+}
+
+/** Index of the first id >= row in sorted ids. */
+function lowerBound(ids: Uint32Array, row: number): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ids[mid]! < row) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The rows of [rowStart, rowEnd) a selection keeps, as offsets from rowStart. */
+function keptOffsets(sel: RowSelection, range: RowRange): Int32Array {
+  const a = lowerBound(sel.ids, range.rowStart);
+  const b = lowerBound(sel.ids, range.rowEnd);
+  if (sel.keep === 'only') return Int32Array.from(sel.ids.subarray(a, b), (id) => id - range.rowStart);
+  const out = new Int32Array(range.rowEnd - range.rowStart - (b - a));
+  let j = a;
+  let o = 0;
+  for (let r = range.rowStart; r < range.rowEnd; r++) {
+    if (j < b && sel.ids[j] === r) j++;
+    else out[o++] = r - range.rowStart;
+  }
+  return out;
+}
+
+/** Copies rows `offsets` (each `width` values) of `src` into a new array of the same type. */
+function gatherRows<T extends FeatureValues | Int32Array | Float32Array | Uint32Array>(src: T, offsets: Int32Array, width: number): T {
+  const Ctor = src.constructor as new (n: number) => T;
+  const out = new Ctor(offsets.length * width);
+  offsets.forEach((r, i) => out.set(src.subarray(r * width, (r + 1) * width), i * width));
+  return out;
+}
+
+/** The loaded chunk restricted to `offsets` (rows relative to its rowStart). */
+function selectRows(chunk: LoadedChunk, offsets: Int32Array, featureSize: number, enc: StoreEncoding | null): LoadedChunk {
+  const t = chunk.targets;
+  let targets: ShardTargets | null = null;
+  if (t && enc) {
+    const base = { split: t.split, index: t.index, rowStart: t.rowStart, rowEnd: t.rowEnd };
+    if (enc.mode === 'dense') targets = { ...base, logits: gatherRows(t.logits!, offsets, enc.classes) };
+    else targets = { ...base, topkIndex: gatherRows(t.topkIndex!, offsets, enc.k!), topkLogit: gatherRows(t.topkLogit!, offsets, enc.k!), tailLogSumExp: gatherRows(t.tailLogSumExp!, offsets, 1) };
+  }
+  return {
+    rowStart: chunk.rowStart,
+    rowEnd: chunk.rowEnd,
+    rowIds: Int32Array.from(offsets, (r) => r + chunk.rowStart),
+    features: gatherRows(chunk.features, offsets, featureSize),
+    labels: gatherRows(chunk.labels, offsets, 1),
+    targets,
+  };
 }
 
 /** A tiny LRU of promises, so a file read by two neighbouring chunks is decoded once. */
@@ -103,8 +165,12 @@ export function datasetSplitSource(opts: DatasetSplitSourceOptions): ChunkedSpli
   const shards = store ? store.shards(split) : [];
   for (const sh of shards) if (sh.rowStart < limit) cuts.add(sh.rowStart);
   const sorted = [...cuts].sort((a, b) => a - b);
-  const chunks: RowRange[] = [];
-  for (let i = 0; i + 1 < sorted.length; i++) chunks.push({ rowStart: sorted[i]!, rowEnd: sorted[i + 1]! });
+  const sel = opts.rowSelection;
+  const chunks: SplitChunk[] = [];
+  for (let i = 0; i + 1 < sorted.length; i++) {
+    const range = { rowStart: sorted[i]!, rowEnd: sorted[i + 1]! };
+    chunks.push(sel ? { ...range, rows: keptOffsets(sel, range).length } : range);
+  }
   const cacheSize = opts.cacheSize ?? 2;
   const files = new PromiseCache<DecodedFile>(cacheSize);
   const shardCache = new PromiseCache<ShardTargets>(cacheSize);
@@ -138,13 +204,14 @@ export function datasetSplitSource(opts: DatasetSplitSourceOptions): ChunkedSpli
       ]);
       const a = range.rowStart - data.rowStart;
       const b = range.rowEnd - data.rowStart;
-      return {
+      const whole: LoadedChunk = {
         rowStart: range.rowStart,
         rowEnd: range.rowEnd,
         features: data.features.subarray(a * featureSize, b * featureSize),
         labels: data.labels.subarray(a, b),
         targets: targets ? sliceTargets(targets, range, store!.encoding) : null,
       };
+      return sel ? selectRows(whole, keptOffsets(sel, range), featureSize, store ? store.encoding : null) : whole;
     },
   };
 }

@@ -1,6 +1,7 @@
 import { tf } from '../../pipeline/engines/tfjs.ts';
 import type { StudentModel } from './build-student.ts';
 import type { ChunkedSplit } from './chunked-split.ts';
+import { chunkRowCounts } from './chunked-split.ts';
 import { batchTensors, disposeBatch } from './batch-tensors.ts';
 import { agreementAndKl, combineLoss, lossComponents } from './distillation-loss.ts';
 import type { DistillationLossOptions, TopKTail } from './distillation-loss.ts';
@@ -25,7 +26,7 @@ export interface EvaluateOptions {
  * batch on the device and read once per batch.
  */
 export async function evaluateSplit(student: StudentModel, split: ChunkedSplit, opts: EvaluateOptions): Promise<SplitMetrics> {
-  const plan = sequentialPlan(split.chunks.map((c) => c.rowEnd - c.rowStart));
+  const plan = sequentialPlan(chunkRowCounts(split));
   let rows = 0;
   let correct = 0;
   let ce = 0;

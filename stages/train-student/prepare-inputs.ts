@@ -13,6 +13,8 @@ import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
 import { featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
 import { pathExists } from '../../pipeline/io/path-exists.ts';
+import { resolveValidation } from '../../pipeline/config/validation-rows.ts';
+import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
 import { captureTemperatureOf, targetsAllowTemperature } from '../../pipeline/store/soft-target-store.ts';
 
 /** Everything the training loop reads, checked against each other. */
@@ -33,6 +35,10 @@ export interface TrainingInputs {
   storeManifestSha256: string | null;
   /** Whether the eval split has cached targets (agreement and KL are measured then). */
   evalHasTargets: boolean;
+  /** The validation rows (dataset.validation), or null when the config names none. */
+  validation: ValidationPlan | null;
+  /** Whether the validation rows have cached targets (a carve-out has them when the store covers the train split). */
+  validationHasTargets: boolean;
 }
 
 /** The label's class count: the manifest's `classes`, else the label histogram's length. */
@@ -69,8 +75,11 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   const student = cfg.student!;
   const datasetDir = resolveInWorkspace(exp.workspace, 'dataset.path', cfg.dataset.path);
   const dataset = await readDatasetManifest(datasetDir);
-  const splits = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit])];
-  for (const s of splits) getSplit(dataset, s, `${datasetDir} (dataset.${s === cfg.dataset.trainSplit ? 'trainSplit' : 'evalSplit'})`);
+  const trainInfo = getSplit(dataset, cfg.dataset.trainSplit, `${datasetDir} (dataset.trainSplit)`);
+  getSplit(dataset, cfg.dataset.evalSplit, `${datasetDir} (dataset.evalSplit)`);
+  const validation = resolveValidation(cfg, trainInfo.rows);
+  if (validation?.kind === 'split') getSplit(dataset, validation.split, `${datasetDir} (dataset.validation)`);
+  const splits = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit, ...(validation ? [validation.split] : [])])];
   const feature = pickFeature(dataset, datasetDir, student.feature);
   const labels = columnsWithRole(dataset, 'label');
   if (labels.length === 0) throw new DataError(`the dataset ${datasetDir} has no label column; the student stage needs hard labels (accuracy, the alpha * CE term)`);
@@ -94,6 +103,7 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   }
 
   let evalHasTargets = false;
+  let validationHasTargets = false;
   if (store) {
     await checkStoreProvenance(store, 'train-student');
     const storeSplits = store.splits();
@@ -106,6 +116,10 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
       if (!used.includes(cfg.dataset.evalSplit)) used.push(cfg.dataset.evalSplit);
     } else {
       reporter.warn(`the store ${store.dir} has no "${cfg.dataset.evalSplit}" split: teacher agreement and KL are not measured`);
+    }
+    if (validation && storeSplits.includes(validation.split)) {
+      validationHasTargets = true;
+      if (!used.includes(validation.split)) used.push(validation.split);
     }
     await verifyStore(store, used);
     for (const s of used) {
@@ -136,5 +150,5 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   }
   const classes = store ? store.encoding.classes : datasetClasses;
   if (classes === null || classes < 2) throw new DataError(`the dataset ${datasetDir} label "${label.name}" has ${classes ?? 'no'} classes; a student needs at least 2`);
-  return { datasetDir, dataset, feature, label, featureShape, scale, classes, store, storeManifestSha256, evalHasTargets };
+  return { datasetDir, dataset, feature, label, featureShape, scale, classes, store, storeManifestSha256, evalHasTargets, validation, validationHasTargets };
 }

@@ -9,6 +9,8 @@ import { ConfigError, DistillError } from '../../pipeline/errors.ts';
 import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
 import { lockDir } from '../../pipeline/io/dir-lock.ts';
 import { pathExists } from '../../pipeline/io/path-exists.ts';
+import { readJsonFile } from '../../pipeline/io/read-json.ts';
+import { finishedRunDifferences } from './run-up-to-date.ts';
 import { sha256Bytes } from '../../pipeline/io/sha256.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { CHECKPOINT_DIR } from '../../pipeline/student/checkpoint.ts';
@@ -28,6 +30,16 @@ import { freshState, resumeFromCheckpoint } from './resume-run.ts';
 import { saveTfjsModel } from './save-model.ts';
 import { runEpoch } from './train-epoch.ts';
 import type { EpochContext } from './train-epoch.ts';
+import type { ExperimentConfig } from '../../pipeline/config/experiment-config.ts';
+import { describeValidation } from '../../pipeline/config/validation-rows.ts';
+import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
+import type { EpochMetrics, EpochSelection, SplitMetrics } from '../../pipeline/student/run-manifest.ts';
+import type { ChunkedSplit } from './chunked-split.ts';
+import { chunkRowCounts } from './chunked-split.ts';
+import { EpochSelector } from './epoch-selection.ts';
+import { evaluateSplit } from './evaluate-split.ts';
+import type { TrainingState } from './resume-run.ts';
+import { restoreWeights, weightsOf } from './student-weights.ts';
 
 /** Options of {@link runTrainStudent}. */
 export interface TrainStudentOptions {
@@ -53,17 +65,30 @@ function configKey(exp: LoadedExperiment): string {
 
 const fmt = (x: number | null, digits = 4): string => (x === null ? '-' : x.toFixed(digits));
 
-/** Step 1: clears the run folder under --force; refuses a finished or unfinished run without --force/--resume. */
-async function claimRunDir(runDir: string, opts: TrainStudentOptions): Promise<void> {
-  const finished = await pathExists(join(runDir, RUN_MANIFEST));
+/**
+ * Step 1: clears the run folder under --force. Without --force/--resume: a finished run whose config,
+ * inputs and code match is up to date (returned, nothing is retrained); a finished run that differs,
+ * or an unfinished one, is refused, naming what differs.
+ */
+async function claimRunDir(exp: LoadedExperiment, runDir: string, opts: TrainStudentOptions): Promise<RunManifest | null> {
+  const manifestFile = join(runDir, RUN_MANIFEST);
+  const finished = await pathExists(manifestFile);
   const hasCheckpoint = await pathExists(join(runDir, CHECKPOINT_DIR));
   if (opts.force) {
     for (const f of [RUN_MANIFEST, ...Object.values(OUTPUTS)]) await rm(join(runDir, f), { recursive: true, force: true });
   } else if (!opts.resume && finished) {
-    throw new DistillError(`${runDir} holds a finished run (${RUN_MANIFEST}); it is left untouched. Re-run with --force to replace it, --resume to extend it to more epochs, or set another train.run`);
+    const read = await readJsonFile(manifestFile);
+    const recorded = read.ok ? (read.value as RunManifest) : null;
+    const differences = recorded ? await finishedRunDifferences(exp, recorded) : [`${RUN_MANIFEST} cannot be read (${read.ok ? '' : read.problem})`];
+    if (recorded && differences.length === 0) return recorded;
+    throw new DistillError(
+      `${runDir} holds a finished run (${RUN_MANIFEST}) that is not what this config would train now: ${differences.join('; ')}. ` +
+        'It is left untouched. Re-run with --force to replace it, --resume to extend it to more epochs, or set another train.run',
+    );
   } else if (!opts.resume && hasCheckpoint) {
     throw new DistillError(`${runDir} holds an unfinished run (${CHECKPOINT_DIR}/); re-run with --resume to continue it or --force to start over`);
   }
+  return null;
 }
 
 /** The training split's source options: the worker thread and the main thread read the same rows. */
@@ -77,7 +102,21 @@ function trainSourceOptions(exp: LoadedExperiment, inputs: TrainingInputs): Data
     label: inputs.label,
     store: train.alpha < 1 ? inputs.store : null,
     ...(train.limitRows !== undefined ? { limitRows: train.limitRows } : {}),
+    ...(inputs.validation?.kind === 'carve-out' ? { rowSelection: { ids: inputs.validation.rows, keep: 'except' as const } } : {}),
   };
+}
+
+/** The validation rows as a source: a named split, or the carve-out's rows of the train split. */
+function validationSource(exp: LoadedExperiment, inputs: TrainingInputs, plan: ValidationPlan): ChunkedSplit {
+  const base = { dir: inputs.datasetDir, manifest: inputs.dataset, split: plan.split, feature: inputs.feature, label: inputs.label, store: inputs.validationHasTargets ? inputs.store : null };
+  if (plan.kind === 'split') return datasetSplitSource(base);
+  const limit = exp.config.train!.limitRows;
+  return datasetSplitSource({ ...base, ...(limit !== undefined ? { limitRows: limit } : {}), rowSelection: { ids: plan.rows, keep: 'only' } });
+}
+
+/** The test split as a source (scored after every epoch only when the config names no validation rows). */
+function testSource(cfg: ExperimentConfig, inputs: TrainingInputs): ChunkedSplit {
+  return datasetSplitSource({ dir: inputs.datasetDir, manifest: inputs.dataset, split: cfg.dataset.evalSplit, feature: inputs.feature, label: inputs.label, store: inputs.evalHasTargets ? inputs.store : null });
 }
 
 /** Step 4: the batch sources and the loss of every epoch, reported in one line. */
@@ -89,22 +128,52 @@ function epochContext(
   const train = cfg.train!;
   const { inputs } = parts;
   const trainSource = datasetSplitSource(trainSourceOptions(exp, inputs));
-  const evalSource = datasetSplitSource({
-    dir: inputs.datasetDir,
-    manifest: inputs.dataset,
-    split: cfg.dataset.evalSplit,
-    feature: inputs.feature,
-    label: inputs.label,
-    store: inputs.evalHasTargets ? inputs.store : null,
-  });
-  const chunkRows = trainSource.chunks.map((c) => c.rowEnd - c.rowStart);
+  const v = inputs.validation;
+  const evalSource = v ? validationSource(exp, inputs, v) : testSource(cfg, inputs);
+  const evalRole = v ? ('validation' as const) : ('test' as const);
+  const evalLabel = v ? 'validation' : `${cfg.dataset.evalSplit} (no validation rows configured)`;
+  const chunkRows = chunkRowCounts(trainSource);
   const rowsPerEpoch = chunkRows.reduce((a, b) => a + b, 0);
+  parts.reporter.info(v ? `per-epoch metrics and choices on ${describeValidation(v)}; "${cfg.dataset.evalSplit}" is scored once at the end` : `no dataset.validation: per-epoch metrics are on the test split "${cfg.dataset.evalSplit}" and nothing is chosen on them`);
   parts.reporter.info(
     `training a ${cfg.student!.arch} student (${parts.student.params} parameters, ${inputs.classes} classes) on ${rowsPerEpoch} rows of "${cfg.dataset.trainSplit}" for ${train.epochs} epochs ` +
       `(alpha ${train.alpha}, T ${train.temperature}${inputs.store && train.alpha < 1 ? `, ${inputs.store.encoding.mode} targets` : ', hard labels only'})`,
   );
   const loss = { temperature: train.temperature, alpha: train.alpha };
-  return { ...parts, cfg, train, trainSource, evalSource, chunkRows, rowsPerEpoch, loss, metricsFile: OUTPUTS.metrics };
+  return { ...parts, cfg, train, trainSource, evalSource, evalRole, evalLabel, chunkRows, rowsPerEpoch, loss, metricsFile: OUTPUTS.metrics };
+}
+
+/**
+ * Step 5: trains the remaining epochs, choosing on the per-epoch rows only (EpochSelector: last or
+ * best epoch, early stopping), restores the chosen epoch's weights, then scores them once on the test
+ * split (re-using the last per-epoch evaluation when that already was the test split).
+ */
+async function trainAndSelect(ctx: EpochContext, state: TrainingState): Promise<{ final: EpochMetrics; selection: EpochSelection; test: SplitMetrics }> {
+  const { train, student, runDir } = ctx;
+  const selector = EpochSelector.for(train, ctx.evalRole === 'validation', ctx.evalLabel);
+  let stop = false;
+  // A resumed run replays the epochs before its checkpoint; only the checkpoint epoch's weights are at hand.
+  for (const m of state.metrics) stop = await selector.observe(m, m.epoch === state.resumedFrom ? () => weightsOf(student) : null);
+  for (let epoch = state.startEpoch; epoch <= train.epochs && !stop; epoch++) {
+    await runEpoch(ctx, epoch, state);
+    stop = await selector.observe(state.metrics[state.metrics.length - 1]!, () => weightsOf(student));
+    if (stop) ctx.reporter.info(`early stopping after epoch ${epoch}: no better ${ctx.evalLabel} ${train.selectMetric} for ${train.patience} epochs`);
+  }
+  const final = state.metrics[state.metrics.length - 1];
+  if (!final) throw new DistillError(`${runDir}: no epoch was trained (train.epochs ${train.epochs}, checkpoint after epoch ${state.startEpoch - 1})`);
+  const chosen = selector.chosen(final);
+  if (chosen.epoch !== final.epoch) {
+    if (!chosen.weights) throw new DistillError(`${runDir}: the best ${ctx.evalLabel} epoch is ${chosen.epoch}, before this run's resume point, and its weights were not kept; re-run with --force to train from epoch 1`);
+    restoreWeights(student, chosen.weights, `epoch ${chosen.epoch} (best on ${ctx.evalLabel})`);
+    ctx.reporter.info(`keeping epoch ${chosen.epoch} (best ${ctx.evalLabel} ${train.selectMetric}) of ${final.epoch}`);
+  }
+  let test: SplitMetrics = final.eval;
+  if (ctx.evalRole === 'validation') {
+    const t0 = performance.now();
+    test = { ...(await evaluateSplit(student, testSource(ctx.cfg, ctx.inputs), { batchSize: train.evalBatchSize, scale: ctx.inputs.scale, readAhead: train.readAhead, loss: ctx.loss, tail: train.tail })), role: 'test' };
+    ctx.reporter.info(`"${ctx.cfg.dataset.evalSplit}" scored once: accuracy ${fmt(test.accuracy)}, agreement ${fmt(test.agreement)} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+  return { final, selection: selector.record(final), test };
 }
 
 /**
@@ -136,7 +205,11 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
   let optimizer: tf.Optimizer | null = null;
   let batchWorker: BatchWorker | null = null;
   try {
-    await claimRunDir(runDir, opts);
+    const upToDate = await claimRunDir(exp, runDir, opts);
+    if (upToDate) {
+      reporter.info(`${runDir} is up to date (same resolved config, inputs and code): nothing retrained`, { run: runDir, upToDate: true });
+      return upToDate;
+    }
     const inputs = await prepareInputs(exp, reporter);
     // Training batches are read and cut in a worker thread (started now, so its start-up overlaps
     // backend selection): the backends train on this thread, and the second core is otherwise idle.
@@ -151,17 +224,14 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
     const createdAt = new Date().toISOString();
     const state = opts.resume ? await resumeFromCheckpoint(runDir, OUTPUTS.metrics, student, optimizer, key, train, reporter) : freshState();
     const ctx = epochContext(exp, { runDir, inputs, student, optimizer, batchWorker, key, reporter });
-    for (let epoch = state.startEpoch; epoch <= train.epochs; epoch++) await runEpoch(ctx, epoch, state);
-
-    const final = state.metrics[state.metrics.length - 1];
-    if (!final) throw new DistillError(`${runDir}: no epoch was trained (train.epochs ${train.epochs}, checkpoint after epoch ${state.startEpoch - 1})`);
+    const { final, selection, test } = await trainAndSelect(ctx, state);
     const saved = await saveTfjsModel(student.model, runDir);
-    const manifest = buildRunManifest({ exp, inputs, backend, student, state, final, saved, rowsPerEpoch: ctx.rowsPerEpoch, createdAt, outputs: OUTPUTS });
+    const manifest = buildRunManifest({ exp, inputs, backend, student, state, final, selection, test, saved, rowsPerEpoch: ctx.rowsPerEpoch, createdAt, outputs: OUTPUTS });
     await atomicWriteJson(join(runDir, RUN_MANIFEST), manifest);
-    reporter.info(`student ready: ${join(runDir, OUTPUTS.model)} (${cfg.dataset.evalSplit} accuracy ${fmt(final.eval.accuracy)}, agreement ${fmt(final.eval.agreement)})`, {
+    reporter.info(`student ready: ${join(runDir, OUTPUTS.model)} (epoch ${selection.epoch}; "${cfg.dataset.evalSplit}" accuracy ${fmt(test.accuracy)}, agreement ${fmt(test.agreement)})`, {
       run: runDir,
-      accuracy: final.eval.accuracy,
-      agreement: final.eval.agreement,
+      accuracy: test.accuracy,
+      agreement: test.agreement,
     });
     return manifest;
   } finally {

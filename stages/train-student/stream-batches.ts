@@ -60,7 +60,7 @@ function copyRow(b: BatchBuilder, chunk: LoadedChunk, r: number, split: ChunkedS
   const { batch } = b;
   scaleInto(batch.x, i * f, chunk.features, r * f, f, scale);
   batch.labels[i] = chunk.labels[r]!;
-  batch.rows[i] = chunk.rowStart + r;
+  batch.rows[i] = chunk.rowIds ? chunk.rowIds[r]! : chunk.rowStart + r;
   const t = chunk.targets;
   const enc = split.encoding;
   if (!enc) return;
@@ -125,7 +125,7 @@ export async function* streamBatches(split: ChunkedSplit, plan: EpochPlan, opts:
     let total = 0;
     for (const c of chunks) {
       starts.push(total);
-      total += c.rowEnd - c.rowStart;
+      total += c.labels.length;
     }
     const order = plan.windows[w]!.order;
     if (order.length !== total) throw new RangeError(`epoch plan window ${w} orders ${order.length} rows but its chunks hold ${total}`);

@@ -30,7 +30,11 @@ export interface EpochContext {
   optimizer: tf.Optimizer;
   batchWorker: BatchWorker;
   trainSource: ChunkedSplit;
+  /** The rows evaluated after every epoch: the validation rows, or the test split when the config names none. */
   evalSource: ChunkedSplit;
+  /** What evalSource is, for metrics and logs. */
+  evalRole: 'validation' | 'test';
+  evalLabel: string;
   /** Rows of each training chunk, in chunk order. */
   chunkRows: number[];
   rowsPerEpoch: number;
@@ -91,7 +95,7 @@ export async function runEpoch(ctx: EpochContext, epoch: number, state: Training
   const pass = await trainPass(ctx, epoch);
   state.steps += pass.steps;
   const t1 = performance.now();
-  const evalMetrics = await evaluateSplit(ctx.student, ctx.evalSource, { batchSize: train.evalBatchSize, scale: inputs.scale, readAhead: train.readAhead, loss: ctx.loss, tail: train.tail });
+  const evalMetrics = { ...(await evaluateSplit(ctx.student, ctx.evalSource, { batchSize: train.evalBatchSize, scale: inputs.scale, readAhead: train.readAhead, loss: ctx.loss, tail: train.tail })), role: ctx.evalRole };
   const evalSeconds = (performance.now() - t1) / 1000;
   const { trainLoss, examples, trainSeconds } = pass;
   const record: EpochRecord = { epoch, trainSeconds, evalSeconds, examplesPerSecond: examples / trainSeconds };
@@ -102,7 +106,7 @@ export async function runEpoch(ctx: EpochContext, epoch: number, state: Training
   const rng = { seed: cfg.seed, nextEpoch: epoch + 1 };
   await writeCheckpoint(ctx.runDir, { epoch, configKey: ctx.key, rng, steps: state.steps, epochs: state.records }, await weightsOf(ctx.student), await saveOptimizerState(ctx.optimizer));
   ctx.reporter.info(
-    `epoch ${epoch}/${train.epochs}: train loss ${fmt(trainLoss)}, ${cfg.dataset.evalSplit} accuracy ${fmt(evalMetrics.accuracy)}, agreement ${fmt(evalMetrics.agreement)}, KL ${fmt(evalMetrics.kl)}, ${record.examplesPerSecond.toFixed(0)} examples/s`,
+    `epoch ${epoch}/${train.epochs}: train loss ${fmt(trainLoss)}, ${ctx.evalLabel} accuracy ${fmt(evalMetrics.accuracy)}, agreement ${fmt(evalMetrics.agreement)}, KL ${fmt(evalMetrics.kl)}, ${record.examplesPerSecond.toFixed(0)} examples/s`,
     { epoch, trainLoss, eval: evalMetrics, trainSeconds, examplesPerSecond: record.examplesPerSecond },
   );
 }

@@ -1,3 +1,6 @@
+import type { ExperimentConfig } from '../../pipeline/config/experiment-config.ts';
+import { resolveValidation, validationRecord } from '../../pipeline/config/validation-rows.ts';
+import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
@@ -62,6 +65,30 @@ async function inputProblems(m: RunManifest, workspace: string, report: VerifyRe
 }
 
 /**
+ * The validation rows the run recorded against the ones its resolved config gives: a carve-out is
+ * drawn again from the seed and the recorded train rows, and its ids' sha256 must match; the test
+ * metrics must be on dataset.evalSplit and the per-epoch ones on validation.
+ */
+function validationProblems(m: RunManifest, cfg: ExperimentConfig, report: VerifyReport, where: string): void {
+  if (m.validation === undefined) return; // a run from before dataset.validation existed
+  const trainRows = m.inputs.dataset.splits[cfg.dataset.trainSplit]?.rows;
+  let plan: ValidationPlan | null;
+  try {
+    plan = trainRows === undefined ? null : resolveValidation(cfg, trainRows);
+  } catch (err) {
+    report.problems.push({ file: where, problem: `its config's dataset.validation does not resolve: ${(err as Error).message}` });
+    return;
+  }
+  const want = plan ? validationRecord(plan, cfg.seed, m.inputs.dataset.splits[plan.split]?.rows ?? -1) : null;
+  if (canonicalJson(want) !== canonicalJson(m.validation)) {
+    report.problems.push({ file: where, problem: `records validation ${JSON.stringify(m.validation)}, but its config gives ${JSON.stringify(want)}` });
+  }
+  if (m.test && m.test.split !== cfg.dataset.evalSplit) report.problems.push({ file: where, problem: `its test metrics are on "${m.test.split}", not dataset.evalSplit "${cfg.dataset.evalSplit}"` });
+  if (want && m.final.eval.role !== 'validation') report.problems.push({ file: where, problem: 'has validation rows, but its per-epoch metrics are not on them' });
+  report.checked.push(want ? `validation rows (${want.kind}${want.rowIdsSha256 ? `, ids sha256 ${want.rowIdsSha256.slice(0, 12)}` : ''}) drawn again from the config` : 'no validation rows: per-epoch metrics on the test split, nothing chosen');
+}
+
+/**
  * Verifies a student run folder and collects every problem: run-manifest.json (schema), weights.bin
  * (sha256 as recorded, size as model.json's weight specs say), model.json, config.resolved.json
  * (schema; the sha256 of its config and its source's sha256 as the manifest records), metrics.jsonl
@@ -118,13 +145,16 @@ export async function verifyRunDir(dir: string, workspace: string = process.cwd(
     if (rec.sourceSha256 !== m.config.sourceSha256) report.problems.push({ file: cfg.shown, problem: `sourceSha256 is ${String(rec.sourceSha256)}, the run manifest says ${m.config.sourceSha256}` });
     const problems = checkAgainstSchema('experiment', structuredClone(rec.config));
     if (problems.length > 0) report.problems.push({ file: cfg.shown, problem: `is not a valid resolved config: ${problems.map((p) => p.message).join('; ')}` });
+    else validationProblems(m, rec.config as ExperimentConfig, report, where);
   }
 
   const metrics = file(m.outputs.metrics);
   try {
     const lines = (await readFile(metrics.abs, 'utf8')).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { epoch: number });
     const epochs = lines.map((l) => l.epoch);
-    const want = Array.from({ length: m.training.epochs }, (_, i) => i + 1);
+    // Early stopping ends before training.epochs: the last trained epoch is final.epoch.
+    if (m.final.epoch > m.training.epochs) report.problems.push({ file: where, problem: `final.epoch ${m.final.epoch} is beyond training.epochs ${m.training.epochs}` });
+    const want = Array.from({ length: Math.min(m.final.epoch, m.training.epochs) }, (_, i) => i + 1);
     if (canonicalJson(epochs) !== canonicalJson(want)) report.problems.push({ file: metrics.shown, problem: `holds epochs [${epochs.join(', ')}], expected [${want.join(', ')}]` });
     const last = lines[lines.length - 1];
     if (last && canonicalJson(last) !== canonicalJson(m.final)) report.problems.push({ file: metrics.shown, problem: `its last line differs from the run manifest's final metrics: ${jsonDiffs(last, m.final).join('; ')}` });
@@ -135,7 +165,7 @@ export async function verifyRunDir(dir: string, workspace: string = process.cwd(
   try {
     const ckpt = await readLatestCheckpoint(dir);
     if (!ckpt) report.notes.push(`${join(shownDir, CHECKPOINT_DIR)} holds no checkpoint (resume needs one)`);
-    else if (ckpt.meta.epoch !== m.training.epochs) report.problems.push({ file: join(shownDir, CHECKPOINT_DIR), problem: `the last checkpoint is of epoch ${ckpt.meta.epoch}, the run trained ${m.training.epochs}` });
+    else if (ckpt.meta.epoch !== m.final.epoch) report.problems.push({ file: join(shownDir, CHECKPOINT_DIR), problem: `the last checkpoint is of epoch ${ckpt.meta.epoch}, the run trained ${m.final.epoch}` });
   } catch (err) {
     report.problems.push({ file: join(shownDir, CHECKPOINT_DIR), problem: (err as Error).message });
   }

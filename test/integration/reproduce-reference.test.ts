@@ -49,7 +49,7 @@ test('reproduce: a faithful reproduction exits 0 with every shard sha256 and the
   const run = await readJson<RunManifest>(join(ws.dir, 'runs/good/run-manifest.json'));
   const weights = run.outputs.weightsSha256.slice(0, 12);
   assert.deepEqual(rows.find((c) => c[1] === 'weights sha256'), ['runs/good', 'weights sha256', weights, weights, 'identical', 'ok'], r.stdout);
-  assert.ok(rows.some((c) => c[1] === 'accuracy (recorded)' && c[5] === 'ok'), r.stdout);
+  assert.ok(rows.some((c) => c[1] === 'accuracy (recorded, test)' && c[5] === 'ok'), r.stdout);
   assert.ok(rows.every((c) => c[5] === 'ok'), r.stdout);
   assert.match(r.stdout, new RegExp(`^reproduced: all ${rows.length} comparisons within tolerance$`, 'm'));
   // The reproduction wrote into --out only.

@@ -5,7 +5,7 @@
  * every ESM/CJS module and native library the training process loads: none is onnxruntime.
  */
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, stat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { projectRoot } from '../../pipeline/provenance.ts';
@@ -76,9 +76,19 @@ test('distill train-student trains from the store with the teacher deleted, and 
   assert.ok(metrics[1]!.eval.kl < metrics[0]!.eval.kl && metrics[1]!.eval.kl < 0.1, `KL ${metrics.map((m) => m.eval.kl).join(', ')}`);
   assert.ok(manifest.final.eval.agreement! > 0.4, `agreement ${manifest.final.eval.agreement}`);
 
+  // Like make: the same config, inputs and code again is up to date, exit 0, nothing retrained (the files are untouched).
+  const before = { manifest: await readFile(join(run, 'run-manifest.json'), 'utf8'), weights: (await stat(join(run, 'weights.bin'))).mtimeMs, metrics: (await stat(join(run, 'metrics.jsonl'))).mtimeMs };
   const again = await runCli(['train-student', '-c', 'exp.json'], { cwd: ws.dir });
-  assert.equal(again.code, 1);
-  assert.match(again.stderr, /holds a finished run \(run-manifest.json\); it is left untouched/);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout + again.stderr, /is up to date \(same resolved config, inputs and code\): nothing retrained/);
+  assert.doesNotMatch(again.stdout + again.stderr, /epoch 1\//);
+  assert.equal(await readFile(join(run, 'run-manifest.json'), 'utf8'), before.manifest);
+  assert.equal((await stat(join(run, 'weights.bin'))).mtimeMs, before.weights);
+  assert.equal((await stat(join(run, 'metrics.jsonl'))).mtimeMs, before.metrics);
+  // Another config for the same folder is refused as before, naming what differs.
+  const other = await runCli(['train-student', '-c', 'exp.json', '--set', 'train.learningRate=0.0123'], { cwd: ws.dir });
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /holds a finished run \(run-manifest.json\) that is not what this config would train now: the resolved config changed .*It is left untouched. Re-run with --force/);
   const extended = await runCli(['train-student', '-c', 'exp.json', '--resume', '--epochs', '3', '--backend', 'cpu'], { cwd: ws.dir });
   assert.equal(extended.code, 0, extended.stderr);
   const m3 = JSON.parse(await readFile(join(run, 'run-manifest.json'), 'utf8')) as RunManifest;

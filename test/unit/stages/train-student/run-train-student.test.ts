@@ -80,11 +80,16 @@ for (const { name: backend, skip } of testBackends()) {
   });
 }
 
-test('a finished run is not overwritten without --force; an unfinished one needs --resume or --force', async () => {
-  const { exp, runDir } = await experiment({ train: { epochs: 1 } });
+test('a finished run is up to date for the same config, refused for another without --force; an unfinished one needs --resume or --force', async () => {
+  const { exp, runDir, file } = await experiment({ train: { epochs: 1 } });
   const first = await runTrainStudent(exp, {}, silentReporter);
   const before = await readFile(join(runDir, 'run-manifest.json'), 'utf8');
-  await assert.rejects(runTrainStudent(exp, {}, silentReporter), { name: 'DistillError', message: /holds a finished run \(run-manifest.json\); it is left untouched. Re-run with --force/ });
+  const reporter = new CollectingReporter();
+  const same = await runTrainStudent(exp, {}, reporter);
+  assert.deepEqual(same, first);
+  assert.ok(reporter.messages('info').includes(`${runDir} is up to date (same resolved config, inputs and code): nothing retrained`));
+  const changed = await loadExperiment(file, ['student.dropout=0.3'], ws);
+  await assert.rejects(runTrainStudent(changed, {}, silentReporter), { name: 'DistillError', message: /holds a finished run \(run-manifest.json\) that is not what this config would train now: the resolved config changed .*It is left untouched. Re-run with --force/ });
   assert.equal(await readFile(join(runDir, 'run-manifest.json'), 'utf8'), before);
   const forced = await runTrainStudent(exp, { force: true }, silentReporter);
   assert.equal(forced.outputs.weightsSha256, first.outputs.weightsSha256, 'same seed, same weights');
