@@ -12,7 +12,11 @@ export interface DatasetColumn {
   name: string;
   /** Type name as produced by columnTypeName, e.g. `fixed_size_list<uint8>[784]`. */
   type: string;
-  role: 'row' | 'feature' | 'label' | 'slice';
+  role: 'row' | 'feature' | 'label' | 'slice' | 'mask' | 'length';
+  /** feature: image (has an image shape), vector (plain numeric) or tokens (integer ids, `vocabSize`). */
+  kind?: 'image' | 'vector' | 'tokens';
+  /** tokens: vocabulary size. */
+  vocabSize?: number;
   /** feature: logical shape of one value. */
   shape?: number[];
   /** label: class count. */
@@ -52,6 +56,18 @@ export interface DatasetManifest {
   columns: DatasetColumn[];
   splits: Record<string, DatasetSplit>;
   software?: SoftwareProvenance;
+  /** Task kind; absent = classification. */
+  task?: 'classification' | 'token-classification' | 'causal-lm';
+  /** The tokenizer of a token dataset: its file (copied into the dataset dir, relative), sha256, vocab size. */
+  tokenizer?: { kind: 'char' | 'hf'; file: string; sha256: string; vocabSize: number; normalization?: string };
+  /** Windows of a token dataset: context L, stride, real-token lengths, documents per split, duplicates removed. */
+  sequence?: {
+    context: number;
+    stride: number;
+    lengths: { min: number; mean: number; max: number };
+    documents?: Record<string, number>;
+    duplicatesRemoved?: number;
+  };
 }
 
 /** Reads and validates a dataset manifest; any problem is a DataError naming the file and field. */

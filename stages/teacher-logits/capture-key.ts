@@ -1,5 +1,6 @@
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
+import { captureEncoding } from '../../pipeline/store/bytes-per-token.ts';
 
 /**
  * Everything that decides the bytes of a split's shards. Two captures with equal keys write identical
@@ -40,7 +41,7 @@ export function keyOfManifest(m: Pick<StoreManifest, 'teacher' | 'dataset' | 'en
     split,
     splitRows: s.rows,
     splitFingerprint: s.fingerprint,
-    encoding: m.encoding,
+    encoding: captureEncoding(m.encoding),
     format: m.format,
     shardRows: m.shardRows,
     graphOptimization: m.runtime.graphOptimization,
