@@ -133,7 +133,7 @@ function cli(args: string[], cwd: string, killOnFirst?: string): Promise<{ code:
     child.stdout.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const poll = killOnFirst === undefined ? null : setInterval(() => {
-      void readdir(killOnFirst).then((f) => f.some((x) => x.endsWith('.parquet') && !x.startsWith('.')) && child.kill('SIGKILL'), () => undefined);
+      void readdir(killOnFirst).then((f) => f.some((x) => x.endsWith('.parquet.json') && !x.startsWith('.')) && child.kill('SIGKILL'), () => undefined);
     }, 5);
     child.on('error', reject);
     child.on('close', (code, signal) => {
