@@ -15,6 +15,7 @@ import { inProcessSessionFactory } from '../../pipeline/engines/onnxruntime.ts';
 import { silentReporter } from '../../pipeline/reporter.ts';
 import { openStore, verifyStore } from '../../pipeline/store/open-store.ts';
 import type { ShardTargets } from '../../pipeline/store/soft-target-store.ts';
+import { formatStoreSummary, inspectStore } from '../../stages/teacher-logits/inspect-store.ts';
 import { finalizeStore } from '../../stages/teacher-logits/finalize-store.ts';
 import { runTeacherLogits, runTeacherWorker } from '../../stages/teacher-logits/run-teacher-logits.ts';
 import { tinySequenceForward } from '../fixtures/tiny-sequence-teacher.ts';
@@ -71,6 +72,13 @@ test('per-position topk (causal LM) equals a plain float64 reference: ids exact,
   const bytes = m.splits.train!.shards.reduce((a, x) => a + x.bytes, 0);
   assert.deepEqual([m.encoding.positions, m.encoding.target, m.splits.train!.shards.reduce((a, x) => a + x.tokens!, 0)], [P, 'next-token', tokens]);
   assert.equal(m.encoding.bytesPerToken, Math.round((bytes / tokens) * 100) / 100);
+
+  const summary = await inspectStore(join(ws.dir, 'stores/topk'), 1, ws.dir);
+  assert.equal(summary.bytesPerToken, m.encoding.bytesPerToken);
+  assert.match(summary.tokenNote!, /tokens named by the dataset's char tokenizer \(vocab\.json\)/);
+  assert.equal(summary.samples[0]!.position, 0);
+  assert.equal(typeof summary.samples[0]!.top[0]!.name, 'string');
+  assert.match(formatStoreSummary(summary), /per position, 11 next-token positions per row.*\n(.|\n)*bytes per stored token/);
 
   const db = await DuckDBInstance.create(':memory:');
   const con = await db.connect();
