@@ -2,6 +2,7 @@ import { sha256Bytes } from '../io/sha256.ts';
 import type { TeacherCard } from '../teacher/teacher-card.ts';
 import type { StoreEncoding } from './soft-target-store.ts';
 import type { StoreManifest } from './store-manifest.ts';
+import { captureEncoding } from './bytes-per-token.ts';
 
 /**
  * Everything that decides the bytes of a split's shards. Two captures with equal keys write identical
@@ -59,7 +60,7 @@ export function keyOfManifest(m: Pick<StoreManifest, 'teacher' | 'dataset' | 'en
     split,
     splitRows: s.rows,
     splitFingerprint: s.fingerprint,
-    encoding: m.encoding,
+    encoding: captureEncoding(m.encoding),
     format: m.format,
     shardRows: m.shardRows,
     graphOptimization: m.runtime.graphOptimization,

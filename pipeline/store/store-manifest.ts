@@ -36,6 +36,8 @@ export interface StoreShardRecord {
   nonFinite: number;
   /** Global row indices with at least one NaN/Inf output (zeroed under the `zero` policy). */
   nonFiniteRows: number[];
+  /** Per-position store: target positions (stored tokens) in the shard, padding excluded. */
+  tokens?: number;
 }
 
 /** Throughput of one split or of the whole run. */

@@ -7,6 +7,7 @@ import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
 import { DataError } from '../errors.ts';
 import type { ValueMetadata } from '../engines/onnxruntime.ts';
 import type { TeacherCard } from './teacher-card.ts';
+import { isSequenceCard } from './teacher-card.ts';
 
 function fmtShape(shape: readonly (number | string)[] | undefined): string {
   return shape ? `[${shape.map((d) => (typeof d === 'string' ? JSON.stringify(d) : String(d))).join(', ')}]` : '?';
@@ -17,14 +18,23 @@ function describe(m: ValueMetadata): string {
 }
 
 /** Values per row of a binding: the product of its non-batch dims. */
-export function valuesPerRow(shape: readonly (number | 'batch')[]): number {
-  return shape.reduce<number>((p, d) => (d === 'batch' ? p : p * d), 1);
+export function valuesPerRow(shape: readonly (number | 'batch' | 'seq')[]): number {
+  return shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
 }
 
 /** True when the model dim accepts the card dim: equal numbers, or symbolic / -1 in the model. */
-function dimAccepts(model: number | string, card: number | 'batch'): boolean {
-  if (typeof model === 'string' || model < 0) return true;
-  return card !== 'batch' && model === card;
+function dimAccepts(model: number | string, card: number | 'batch' | 'seq'): boolean {
+  if (typeof model === 'string' || model < 0 || card === 'seq') return true; // seq: checked again once resolved to L
+  return typeof card === 'number' && model === card;
+}
+
+/** The output problem of a sequence teacher: float32 [batch, seq, vocab] with symbolic or equal dims. */
+function sequenceOutputProblem(card: TeacherCard, out: ValueMetadata): string | null {
+  const seq = card.inputs.find((b) => b.shape.length === 2)?.shape[1] ?? 'seq';
+  const expected = `"${card.output.name}" float32 ["batch", ${typeof seq === 'number' ? seq : '"seq"'}, ${card.classes.count}]`;
+  const s = out.shape;
+  const ok = out.isTensor && out.type === 'float32' && s !== undefined && s.length === 3 && dimAccepts(s[0]!, 'batch') && dimAccepts(s[1]!, seq) && dimAccepts(s[2]!, card.classes.count);
+  return ok ? null : `output: expected ${expected} (teacher card), actual ${describe(out)} (model)`;
 }
 
 /**
@@ -51,6 +61,9 @@ export function modelBindingProblems(card: TeacherCard, inputs: readonly ValueMe
   const expectedOut = `"${card.output.name}" float32 ["batch", ${card.classes.count}]`;
   if (!out) {
     problems.push(`output: expected ${expectedOut}, but the model has no output "${card.output.name}" (model outputs: ${outputs.map(describe).join(', ')})`);
+  } else if (isSequenceCard(card)) {
+    const problem = sequenceOutputProblem(card, out);
+    if (problem) problems.push(problem);
   } else {
     const s = out.shape;
     const shapeOk = s !== undefined && s.length === 2 && dimAccepts(s[0]!, 'batch') && dimAccepts(s[1]!, card.classes.count);

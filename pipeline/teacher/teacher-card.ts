@@ -22,8 +22,8 @@ export interface InputBinding {
   column: string;
   /** Element type of the model input. */
   dtype: InputDtype;
-  /** Dims, "batch" first for the batch dim, e.g. ["batch", 1, 28, 28]. */
-  shape: (number | 'batch')[];
+  /** Dims, "batch" first for the batch dim, e.g. ["batch", 1, 28, 28]; sequence teachers ["batch", "seq"]. */
+  shape: (number | 'batch' | 'seq')[];
   /** Informative layout, e.g. NCHW. */
   layout?: string;
   /** input = value * scale + offset. Default scale 1, offset 0 (float inputs only). */
@@ -43,8 +43,21 @@ export interface TeacherCard {
   /** sha256 (hex) of the ONNX file. */
   sha256: string;
   inputs: InputBinding[];
-  output: { name: string; kind: OutputKind };
+  /** shape: informative for classification; sequence teachers ["batch", "seq", vocab]. */
+  output: { name: string; kind: OutputKind; shape?: (number | 'batch' | 'seq')[] };
+  /** Classes C; the vocabulary size V of a sequence teacher. */
   classes: { count: number; names?: string[] };
+  /** Absent = classification; token-classification / causal-lm: a [batch, seq, vocab] sequence teacher. */
+  task?: 'classification' | 'token-classification' | 'causal-lm';
+  /** Sequence teachers: the longest sequence the model takes (its position table). */
+  context?: number;
+  /** The tokenizer the teacher was trained with; a dataset tokenized with another one is refused. */
+  tokenizer?: { kind?: 'char' | 'hf'; file?: string; sha256: string; vocabSize?: number; padId?: number };
+}
+
+/** True for a teacher with a [batch, seq, vocab] output (token-classification or causal-lm). */
+export function isSequenceCard(card: TeacherCard): boolean {
+  return card.task === 'token-classification' || card.task === 'causal-lm';
 }
 
 /** A card read from disk, with its own hash. */
@@ -66,6 +79,8 @@ export async function readTeacherCard(dir: string): Promise<LoadedCard> {
     card.inputs.forEach((b, i) => {
       const batch = b.shape.filter((d) => d === 'batch').length;
       if (batch !== 1 || b.shape[0] !== 'batch') problems.push({ field: `inputs[${i}].shape`, message: `inputs[${i}].shape must have "batch" exactly once, first, but got ${JSON.stringify(b.shape)}` });
+      const seq = b.shape.indexOf('seq');
+      if (seq >= 0 && (!isSequenceCard(card) || seq !== 1 || b.shape.length !== 2)) problems.push({ field: `inputs[${i}].shape`, message: `inputs[${i}].shape ${JSON.stringify(b.shape)}: "seq" is allowed only as ["batch", "seq"] in a sequence teacher (task token-classification or causal-lm), but the task is ${card.task ?? 'classification'}` });
       if (!b.dtype.startsWith('float') && b.preprocess && ((b.preprocess.scale ?? 1) !== 1 || (b.preprocess.offset ?? 0) !== 0)) {
         problems.push({ field: `inputs[${i}].preprocess`, message: `inputs[${i}].preprocess scales an integer input (${b.dtype}); scale/offset apply to float inputs only` });
       }

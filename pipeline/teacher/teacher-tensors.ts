@@ -14,9 +14,9 @@ export const LOG_PROB_FLOOR = Math.log(2 ** -149);
  * buffer (it may be transferred to a worker), `value * scale + offset` for float inputs.
  */
 export function inputTensor(binding: InputBinding, values: NumericArray, from: number, n: number): EngineTensor {
-  const width = binding.shape.reduce<number>((p, d) => (d === 'batch' ? p : p * d), 1);
+  const width = binding.shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
   const src = values.subarray(from * width, (from + n) * width);
-  const dims = binding.shape.map((d) => (d === 'batch' ? n : d));
+  const dims = binding.shape.map((d) => (typeof d === 'number' ? d : n)); // a resolved card: "seq" is a number by now
   const scale = binding.preprocess?.scale ?? 1;
   const offset = binding.preprocess?.offset ?? 0;
   let data: EngineTensorData;

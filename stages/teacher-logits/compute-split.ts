@@ -21,7 +21,11 @@ import { displayPath } from '../../pipeline/io/display-path.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import { inputTensor, toStoredLogits } from '../../pipeline/teacher/teacher-tensors.ts';
 import type { CaptureKey } from './capture-key.ts';
-import { applyNonFinitePolicy } from './non-finite.ts';
+import type { TeacherCard } from '../../pipeline/teacher/teacher-card.ts';
+import type { SequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
+import { rowLengths } from './row-lengths.ts';
+import { shardEncoder } from './shard-encoder.ts';
+import type { ShardEncoder } from './shard-encoder.ts';
 import { writeShard } from './write-shard.ts';
 
 /** One shard of the plan: where it goes, its rows, and its record when a complete copy is reused. */
@@ -44,6 +48,10 @@ export interface ComputeContext {
   reporter: Reporter;
   /** session.run calls kept in flight. Default 3. */
   inFlight?: number;
+  /** The teacher card with a sequence teacher's "seq" dims resolved to the dataset's context. */
+  card: TeacherCard;
+  /** A sequence teacher's target layout; null for a classification teacher. */
+  sequence: SequenceLayout | null;
 }
 
 /** A shard being assembled: its inputs, its output buffer and how many batches are still out. */
@@ -51,7 +59,7 @@ interface ShardState {
   plan: ShardPlan;
   inputs: NumericArray[];
   fingerprint: string;
-  logits: Float32Array;
+  encoder: ShardEncoder;
   pendingBatches: number;
 }
 
@@ -67,9 +75,9 @@ interface Batch {
  * shards, so ORT never waits for encoding or writing.
  */
 export async function computeSplit(ctx: ComputeContext, split: string, plans: ShardPlan[], encoding: StoreEncoding, key: CaptureKey, runtime: StoreRuntime): Promise<Map<number, StoreShardRecord>> {
-  const { cfg, datasetDir, dataset, teacher, reporter } = ctx;
-  const card = teacher.card.card;
+  const { cfg, datasetDir, dataset, teacher, reporter, card, sequence } = ctx;
   const classes = card.classes.count;
+  const outDims = (n: number): number[] => (sequence ? [n, sequence.context, classes] : [n, classes]);
   const session: EngineSession = teacher.opened.session;
   const todo = plans.filter((p) => !p.reused);
   const done = new Map<number, StoreShardRecord>();
@@ -87,7 +95,10 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
     fp.update(table, `${displayPath(datasetDir)} ${split} rows ${plan.rowStart}..${plan.rowEnd - 1}`);
     const inputs = card.inputs.map((b) => columnValues(table.getChild(b.column)!, valuesPerRow(b.shape)));
     const rows = plan.rowEnd - plan.rowStart;
-    return { plan, inputs, fingerprint: fp.digest(), logits: new Float32Array(rows * classes), pendingBatches: Math.ceil(rows / cfg.batchSize) };
+    const where = `${displayPath(datasetDir)} ${split}`;
+    const seq = sequence ? { length: rowLengths(table, sequence, plan.rowStart, where), context: sequence.context } : {};
+    const encoder = shardEncoder(encoding, { split, rowStart: plan.rowStart, rows, nonFinite: cfg.nonFinite, ...seq });
+    return { plan, inputs, fingerprint: fp.digest(), encoder, pendingBatches: Math.ceil(rows / cfg.batchSize) };
   };
   const progress = reporter.progress(`teacher ${split}`, jobs.reduce((s, j) => s + j.n, 0), 'rows');
   const queue: { batch: Batch; result: Promise<Record<string, EngineTensor>> }[] = [];
@@ -113,17 +124,18 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
       const out = (await result)[card.output.name];
       const where = `${teacher.modelPath}: output "${card.output.name}" for ${split} rows ${batch.state.plan.rowStart + batch.from}..${batch.state.plan.rowStart + batch.from + batch.n - 1}`;
       if (!out) throw new DataError(`${where} is missing from the session's results`);
-      if (out.type !== 'float32' || out.dims.length !== 2 || out.dims[0] !== batch.n || out.dims[1] !== classes) {
-        throw new DataError(`${where}: expected float32 [${batch.n}, ${classes}], actual ${out.type} [${out.dims.join(', ')}]`);
+      const dims = outDims(batch.n);
+      if (out.type !== 'float32' || out.dims.length !== dims.length || out.dims.some((d, i) => d !== dims[i])) {
+        throw new DataError(`${where}: expected float32 [${dims.join(', ')}], actual ${out.type} [${out.dims.join(', ')}]`);
       }
-      batch.state.logits.set(toStoredLogits(out.data as Float32Array, card.output.kind), batch.from * classes);
+      batch.state.encoder.add(batch.from, batch.n, toStoredLogits(out.data as Float32Array, card.output.kind));
       progress.tick(batch.n);
       if (--batch.state.pendingBatches === 0) {
-        const { plan, logits, fingerprint } = batch.state;
+        const { plan, encoder, fingerprint } = batch.state;
         states.delete(plan.index);
-        const nf = applyNonFinitePolicy(logits, classes, plan.rowStart, cfg.nonFinite, split);
+        const nf = encoder.nonFinite;
         const record = await writeShard(
-          { index: plan.index, path: plan.path, relPath: plan.relPath, rowStart: plan.rowStart, rowEnd: plan.rowEnd, logits, datasetFingerprint: fingerprint, nonFinite: nf.count, nonFiniteRows: nf.rows },
+          { index: plan.index, path: plan.path, relPath: plan.relPath, rowStart: plan.rowStart, rowEnd: plan.rowEnd, columns: encoder.columns(), datasetFingerprint: fingerprint, nonFinite: nf.count, nonFiniteRows: nf.rows },
           encoding,
           cfg.format,
           key,

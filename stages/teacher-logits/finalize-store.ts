@@ -3,6 +3,7 @@
  * store manifest, after checking that together they are exactly what one worker would have written.
  * See docs/scale-out.md.
  */
+import { withBytesPerToken } from '../../pipeline/store/bytes-per-token.ts';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
@@ -211,7 +212,7 @@ function mergedManifest(parts: LoadedPart[], claimed: { record: StoreShardRecord
     createdAt: parts.map((p) => p.part.finishedAt).sort().at(-1)!,
     teacher: ref.teacher,
     dataset: ref.dataset,
-    encoding: ref.encoding,
+    encoding: withBytesPerToken(ref.encoding, splits),
     format: ref.format,
     shardRows: ref.shardRows,
     runtime: ref.runtime,

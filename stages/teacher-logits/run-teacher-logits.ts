@@ -19,9 +19,13 @@ import { ConfigError } from '../../pipeline/errors.ts';
 import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
+import { withBytesPerToken } from '../../pipeline/store/bytes-per-token.ts';
 import { STORE_KIND, STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
 import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
-import { checkDatasetBindings } from '../../pipeline/teacher/check-bindings.ts';
+import { checkDatasetBindings, checkModelBindings } from '../../pipeline/teacher/check-bindings.ts';
+import { resolveSequenceCard, sequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
+import type { SequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
+import { checkDenseBudget } from './dense-budget.ts';
 import { displayPath } from '../../pipeline/io/display-path.ts';
 import { loadTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
@@ -55,11 +59,16 @@ export interface TeacherLogitsOptions {
 export { STORE_CONFIG } from './part-manifest.ts';
 
 /** Builds the store encoding from the config and the teacher's class count. */
-function storeEncoding(cfg: TeacherLogitsSection, classes: number): StoreEncoding {
+function storeEncoding(cfg: TeacherLogitsSection, classes: number, seq: SequenceLayout | null): StoreEncoding {
   const e = cfg.encoding;
-  if (e.mode === 'dense') return { mode: 'dense', precision: e.precision, classes };
+  const positions = seq ? { positions: seq.positions, target: seq.target } : {};
+  if (e.mode === 'dense') return { mode: 'dense', precision: e.precision, classes, ...positions };
+  if (e.mode === 'sampled') {
+    const samples = e.samples ?? 12;
+    return { mode: 'sampled', precision: e.precision, classes, temperature: e.temperature, samples, slots: Math.min(samples, classes), seed: e.seed ?? 0, ...positions };
+  }
   if (e.k > classes) throw new ConfigError(`teacherLogits.encoding.k must be at most the teacher's ${classes} classes, but got ${e.k}`);
-  return { mode: 'topk', precision: e.precision, classes, k: e.k, temperature: e.temperature };
+  return { mode: 'topk', precision: e.precision, classes, k: e.k, temperature: e.temperature, ...positions };
 }
 
 interface StagePaths {
@@ -161,8 +170,12 @@ async function withTeacher<T>(
     reporter,
   );
   try {
-    checkDatasetBindings(teacher.card.card, dataset, teacher.card.path, datasetDir);
-    const encoding = storeEncoding(cfg, teacher.card.card.classes.count);
+    const sequence = sequenceLayout(teacher.card.card, dataset, teacher.card.path, datasetDir);
+    const card = sequence ? resolveSequenceCard(teacher.card.card, sequence.context) : teacher.card.card;
+    if (sequence) checkModelBindings(card, teacher.opened.session.inputMetadata, teacher.opened.session.outputMetadata, teacher.modelPath);
+    checkDatasetBindings(card, dataset, teacher.card.path, datasetDir);
+    const encoding = storeEncoding(cfg, teacher.card.card.classes.count, sequence);
+    checkDenseBudget(cfg, encoding, dataset);
     const ctx: CaptureContext = {
       exp,
       cfg,
@@ -175,6 +188,8 @@ async function withTeacher<T>(
       ownsStore: worker === null,
       opts,
       encoding,
+      card,
+      sequence,
       ...(opts.inFlight !== undefined ? { inFlight: opts.inFlight } : {}),
       keyOf: (split) => ({
         teacherSha256: teacher.sha256,
@@ -223,7 +238,8 @@ async function captureStore(ctx: CaptureContext): Promise<StoreManifest> {
   await rm(join(storeDir, PARTS_DIR), { recursive: true, force: true });
   if (reusedCount > 0) reporter.info(`resuming: ${reusedCount} of ${plans.length} shards are complete and verified; computing the other ${plans.length - reusedCount}`);
   const { splits, timing: total } = await computePlans(ctx, plans);
-  const manifest: StoreManifest = { formatVersion: 1, kind: STORE_KIND, status: 'complete', createdAt: new Date().toISOString(), ...captureFields(ctx), splits, timing: total };
+  const fields = captureFields(ctx);
+  const manifest: StoreManifest = { formatVersion: 1, kind: STORE_KIND, status: 'complete', createdAt: new Date().toISOString(), ...fields, encoding: withBytesPerToken(fields.encoding, splits), splits, timing: total };
   await atomicWriteJson(join(storeDir, STORE_CONFIG), resolvedConfigRecord(exp));
   await atomicWriteJson(join(storeDir, STORE_MANIFEST), manifest);
   return manifest;

@@ -67,7 +67,7 @@ async function bareLoop(modelPath: string, card: TeacherCard, x: Float32Array): 
   const c0 = process.cpuUsage();
   for (let s = 0; s < ROWS; s += BATCH) {
     const n = Math.min(BATCH, ROWS - s);
-    const dims = b.shape.map((d) => (d === 'batch' ? n : d));
+    const dims = b.shape.map((d) => (typeof d === 'number' ? d : n));
     await session.run({ [b.name]: new ort.Tensor('float32', x.subarray(s * width, (s + n) * width), dims) });
   }
   const seconds = (performance.now() - t0) / 1000;

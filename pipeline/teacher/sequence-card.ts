@@ -1,0 +1,65 @@
+/**
+ * Sequence teachers (teacher card `task` token-classification or causal-lm): resolving the card's
+ * symbolic "seq" axis to the dataset's context L, the target rule, and the checks between the card
+ * and a token dataset (task, tokenizer sha256, context) made before the first batch.
+ */
+import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
+import { DataError } from '../errors.ts';
+import type { TeacherCard } from './teacher-card.ts';
+import { isSequenceCard } from './teacher-card.ts';
+
+/** How a sequence teacher's output maps to store positions. */
+export interface SequenceLayout {
+  /** token: position t is token t (P = L); next-token: position t predicts t+1 (P = L - 1). */
+  target: 'token' | 'next-token';
+  /** Context L (tokens per row). */
+  context: number;
+  /** Stored positions P. */
+  positions: number;
+  /** The dataset column of the attention mask (1 = real token), or null: every position is real. */
+  maskColumn: string | null;
+}
+
+/** The card with every "seq" dim replaced by the context L (shapes then have fixed sizes past batch). */
+export function resolveSequenceCard(card: TeacherCard, context: number): TeacherCard {
+  const dims = <T>(shape: T[]): (T | number)[] => shape.map((d) => (d === 'seq' ? context : d));
+  return { ...card, inputs: card.inputs.map((b) => ({ ...b, shape: dims(b.shape) as TeacherCard['inputs'][number]['shape'] })), output: { ...card.output, ...(card.output.shape ? { shape: dims(card.output.shape) as NonNullable<TeacherCard['output']['shape']> } : {}) } };
+}
+
+function contextOf(card: TeacherCard, dataset: DatasetManifest, cardPath: string): number {
+  if (dataset.sequence) return dataset.sequence.context;
+  const b = card.inputs.find((i) => i.shape[1] === 'seq');
+  const col = b && dataset.columns.find((c) => c.name === b.column);
+  const m = col && /^fixed_size_list<[a-z0-9]+>\[(\d+)\]$/.exec(col.type);
+  if (!m) throw new DataError(`${cardPath}: a sequence teacher needs a token dataset (manifest sequence.context, or a fixed_size_list column bound to a ["batch", "seq"] input)`);
+  return Number(m[1]);
+}
+
+/**
+ * The sequence layout of a sequence teacher on a dataset, or null for a classification teacher.
+ * Refuses (DataError naming both sides): a dataset of another task, a tokenizer with another sha256
+ * (or none), a context longer than the teacher's, and a vocabulary larger than the teacher's.
+ */
+export function sequenceLayout(card: TeacherCard, dataset: DatasetManifest, cardPath: string, datasetDir: string): SequenceLayout | null {
+  if (card.tokenizer) {
+    const theirs = dataset.tokenizer?.sha256;
+    if (theirs !== card.tokenizer.sha256) {
+      throw new DataError(`${datasetDir}: the dataset was tokenized with ${theirs ? `tokenizer sha256 ${theirs}` : 'no recorded tokenizer'}, but the teacher ${cardPath} was trained with tokenizer sha256 ${card.tokenizer.sha256}; re-tokenize the text with the teacher's tokenizer${card.tokenizer.file ? ` (${card.tokenizer.file})` : ''}`);
+    }
+  }
+  if (!isSequenceCard(card)) return null;
+  const task = dataset.task ?? 'classification';
+  if (dataset.task !== undefined && task !== card.task) {
+    throw new DataError(`${datasetDir}: the dataset's task is ${task}, but the teacher ${cardPath} is a ${card.task} teacher`);
+  }
+  const context = contextOf(card, dataset, cardPath);
+  if (card.context !== undefined && context > card.context) {
+    throw new DataError(`${datasetDir}: windows of ${context} tokens are longer than the teacher's context ${card.context} (${cardPath}); rebuild the dataset with --context ${card.context} or less`);
+  }
+  if (dataset.tokenizer && dataset.tokenizer.vocabSize > card.classes.count) {
+    throw new DataError(`${datasetDir}: the tokenizer has ${dataset.tokenizer.vocabSize} ids, more than the teacher's vocabulary of ${card.classes.count} (${cardPath} classes.count)`);
+  }
+  const target = card.task === 'causal-lm' ? 'next-token' : 'token';
+  const mask = dataset.columns.find((c) => c.role === 'mask') ?? dataset.columns.find((c) => c.name === 'attention_mask');
+  return { target, context, positions: target === 'next-token' ? context - 1 : context, maskColumn: mask?.name ?? null };
+}
