@@ -20,14 +20,23 @@ export interface TeacherSection {
 
 /** Soft-target encoding of a store. */
 export interface EncodingSection {
-  /** dense: all C logits per row; topk: the k largest plus the tail's logsumexp. Default dense. */
-  mode: 'dense' | 'topk';
+  /**
+   * dense: all C logits per row (position); topk: the k largest plus the tail's logsumexp; sampled: N
+   * draws from softmax(z / T) as distinct classes + counts. Default dense.
+   */
+  mode: 'dense' | 'topk' | 'sampled';
   /** Stored float precision. Default float32. */
   precision: 'float32' | 'float16';
   /** Classes kept per row (topk). Default 5. */
   k: number;
-  /** Capture temperature of the top-k tail mass. Default 1. */
+  /** Capture temperature of the top-k tail mass and of the sampled distribution. Default 1. */
   temperature: number;
+  /** sampled: draws N per position. Default 12. */
+  samples?: number;
+  /** sampled: seed of the counter-based draws keyed by (seed, split, row, position). Default 0. */
+  seed?: number;
+  /** dense: the largest store (bytes of logits over all captured splits) the stage writes; above it, it refuses. Default 4 GiB. */
+  denseMaxBytes?: number;
 }
 
 /** How the teacher-logits stage runs and stores. */

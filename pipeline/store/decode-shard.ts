@@ -1,10 +1,12 @@
-import type { FixedSizeList, Table, Vector } from 'apache-arrow';
+import type { Table, Vector } from 'apache-arrow';
 import { columnValues } from '../io/column-values.ts';
 import { columnTypeName } from '../dataset/column-type.ts';
 import { DataError } from '../errors.ts';
 import type { ShardTargets, StoreEncoding } from './soft-target-store.ts';
 import { float16ToFloat32 } from './float16.ts';
 import { shardSchema } from './shard-table.ts';
+import { checkTargets } from './check-targets.ts';
+import { positionsOf } from './soft-target-store.ts';
 
 /** Where a shard sits, for checks and error messages. */
 export interface ShardPlace {
@@ -23,8 +25,9 @@ function floats(vec: Vector, width: number, precision: StoreEncoding['precision'
 
 /**
  * Checks a shard table against the encoding (column names and types, row count, `row` values
- * rowStart, rowStart+1, ...) and decodes it to float32 {@link ShardTargets}; any mismatch is a
- * DataError naming the shard and what was expected.
+ * rowStart, rowStart+1, ...) and decodes it to float32 {@link ShardTargets}, then checks the values
+ * (check-targets.ts: class indices in range, per-position lengths, padding positions empty, sample
+ * counts summing to N); any mismatch is a DataError naming the shard, row and what was expected.
  */
 export function decodeShard(table: Table, encoding: StoreEncoding, place: ShardPlace): ShardTargets {
   const expected = shardSchema(encoding).fields.map((f) => `${f.name}: ${columnTypeName(f.type)}`);
@@ -46,23 +49,28 @@ export function decodeShard(table: Table, encoding: StoreEncoding, place: ShardP
   if (table.schema.fields.some((f) => table.getChild(f.name)!.nullCount > 0)) {
     throw new DataError(`${place.name}: has null values; shards never hold nulls`);
   }
+  const p = positionsOf(encoding);
+  const length = encoding.positions === undefined ? undefined : Int32Array.from(columnValues(table.getChild('length')!, 1) as Int32Array);
+  const seq = length ? { positions: p, length } : {};
+  let targets: ShardTargets;
   if (encoding.mode === 'dense') {
-    return { ...base, logits: floats(table.getChild('logits')!, encoding.classes, encoding.precision) };
+    targets = { ...base, ...seq, logits: floats(table.getChild('logits')!, p * encoding.classes, encoding.precision) };
+  } else if (encoding.mode === 'sampled') {
+    const width = p * encoding.slots!;
+    const sampleCount = Uint16Array.from(columnValues(table.getChild('sample_count')!, width) as Uint16Array);
+    const sampleIndex = Int32Array.from(columnValues(table.getChild('sample_index')!, width) as Uint16Array | Uint32Array);
+    for (let i = 0; i < sampleIndex.length; i++) if (sampleCount[i] === 0) sampleIndex[i] = -1;
+    targets = { ...base, ...seq, sampleIndex, sampleCount };
+  } else {
+    const k = encoding.k!;
+    targets = {
+      ...base,
+      ...seq,
+      topkIndex: Int32Array.from(columnValues(table.getChild('topk_index')!, p * k) as Uint16Array | Uint32Array),
+      topkLogit: floats(table.getChild('topk_logit')!, p * k, encoding.precision),
+      tailLogSumExp: Float32Array.from(columnValues(table.getChild('tail_lse')!, p) as Float32Array),
+    };
   }
-  const k = encoding.k!;
-  const index = columnValues(table.getChild('topk_index')!, k) as Uint16Array | Uint32Array;
-  const listSize = (table.getChild('topk_index')!.type as FixedSizeList).listSize;
-  if (listSize !== k) throw new DataError(`${place.name}: topk_index holds ${listSize} classes per row, expected k=${k}`);
-  const topkIndex = Int32Array.from(index);
-  for (let i = 0; i < topkIndex.length; i++) {
-    if (topkIndex[i]! >= encoding.classes) {
-      throw new DataError(`${place.name}: row ${place.rowStart + Math.floor(i / k)} has class index ${topkIndex[i]}, outside 0..${encoding.classes - 1}`);
-    }
-  }
-  return {
-    ...base,
-    topkIndex,
-    topkLogit: floats(table.getChild('topk_logit')!, k, encoding.precision),
-    tailLogSumExp: Float32Array.from(columnValues(table.getChild('tail_lse')!, 1) as Float32Array),
-  };
+  checkTargets(targets, encoding, place.name);
+  return targets;
 }

@@ -13,19 +13,44 @@
  *   topk:  `topk_index: fixed_size_list<uint16|uint32>[k]` (classes by descending logit, ties to the
  *          lower index), `topk_logit: fixed_size_list<float32|float16>[k]` (raw logits, not divided by
  *          T), `tail_lse: float32` = log sum_{j not in top-k} exp(z_j / T_capture), -Infinity when k = C.
+ *   sampled: `sample_index: fixed_size_list<uint16|uint32>[m]`, `sample_count: fixed_size_list<uint16>[m]`:
+ *          the distinct classes among N draws from softmax(z / T_c) and how often each was drawn
+ *          (slots by descending count, ties to the lower index; an empty slot has count 0 and index 0).
+ *
+ * Per-position (sequence) stores (`positions` = P set): one row per dataset row, `row: int64`,
+ * `length: int32` (the row's real tokens), then the columns above with P times the width, row-major by
+ * (position, class/slot): dense `logits [P*V]`, topk `topk_index [P*k]`, `topk_logit [P*k]`,
+ * `tail_lse: fixed_size_list<float32>[P]`, sampled `sample_index [P*m]`, `sample_count [P*m]`.
+ * Only the first targetPositions(target, length) positions carry targets (right padding); every other
+ * position is stored as zeros (dense/topk: logits, indices and tail_lse 0; sampled: empty slots).
  */
 
 /** Encoding of the soft targets in a store. */
 export interface StoreEncoding {
-  mode: 'dense' | 'topk';
-  /** Precision of stored logits (topk: of topk_logit; tail_lse is always float32). */
+  mode: 'dense' | 'topk' | 'sampled';
+  /** Precision of stored logits (topk: of topk_logit; tail_lse is always float32; sampled: unused). */
   precision: 'float32' | 'float16';
-  /** Number of classes C of the teacher. */
+  /** Number of classes C of the teacher (the vocabulary size V of a sequence teacher). */
   classes: number;
-  /** topk: classes kept per row. */
+  /** topk: classes kept per row (per position). */
   k?: number;
-  /** topk: capture temperature T_c of tail_lse; a student must train at T = T_c. */
+  /**
+   * topk and sampled: capture temperature T_c (of tail_lse; of the distribution sampled from); a
+   * student must train at T = T_c.
+   */
   temperature?: number;
+  /** Target positions P per row; absent = one target per row (the classification store). */
+  positions?: number;
+  /** With `positions`: `token` (position t is token t, P = L) or `next-token` (t predicts t+1, P = L-1). */
+  target?: 'token' | 'next-token';
+  /** sampled: draws N per position. */
+  samples?: number;
+  /** sampled: (index, count) slots m per position; m = min(N, classes), so no draw is ever dropped. */
+  slots?: number;
+  /** sampled: seed of the counter-based generator keyed by (seed, split, row, position). */
+  seed?: number;
+  /** Shard bytes per stored target token (all splits), written when the store is finalized. */
+  bytesPerToken?: number;
 }
 
 /**
@@ -33,12 +58,13 @@ export interface StoreEncoding {
  * (1 when a manifest lacks it), 1 for dense targets (their KL is reported at T = 1).
  */
 export function captureTemperatureOf(encoding: StoreEncoding): number {
-  return encoding.mode === 'topk' ? (encoding.temperature ?? 1) : 1;
+  return encoding.mode === 'dense' ? 1 : (encoding.temperature ?? 1);
 }
 
 /**
- * The top-k temperature rule: a top-k store's tail mass is exact only at its capture temperature, so
- * its targets may be used (trained on, or scored by KL) at T = T_c only; dense targets at any T.
+ * The top-k temperature rule: a top-k store's tail mass is exact only at its capture temperature (a
+ * sampled store estimates softmax(z / T_c) only), so its targets may be used (trained on, or scored by
+ * KL) at T = T_c only; dense targets at any T.
  */
 export function targetsAllowTemperature(encoding: StoreEncoding, temperature: number): boolean {
   return encoding.mode === 'dense' || captureTemperatureOf(encoding) === temperature;
@@ -58,6 +84,27 @@ export interface ShardTargets {
   topkIndex?: Int32Array;
   /** topk: rows * k raw logits. */
   topkLogit?: Float32Array;
-  /** topk: rows values of log sum_{tail} exp(z / T_c). */
+  /** topk: rows (* P) values of log sum_{tail} exp(z / T_c). */
   tailLogSumExp?: Float32Array;
+  /** Per-position store: P target positions per row; dense/topk arrays then hold rows * P in place of rows. */
+  positions?: number;
+  /** Per-position store: rows values, the real tokens of each row. */
+  length?: Int32Array;
+  /** sampled: rows * P * m class indices, -1 = empty slot. */
+  sampleIndex?: Int32Array;
+  /** sampled: rows * P * m draw counts, 0 = empty slot; a target position's counts sum to N. */
+  sampleCount?: Uint16Array;
+}
+
+/** Positions P of a store row (1 for a classification store). */
+export function positionsOf(encoding: StoreEncoding): number {
+  return encoding.positions ?? 1;
+}
+
+/**
+ * Positions that carry targets in a row with `length` real tokens (right padding): all of them for
+ * `token`, length - 1 for `next-token` (the last real token predicts nothing).
+ */
+export function targetPositions(target: StoreEncoding['target'], length: number): number {
+  return target === 'next-token' ? Math.max(0, length - 1) : length;
 }

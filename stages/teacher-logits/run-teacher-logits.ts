@@ -58,6 +58,7 @@ export { STORE_CONFIG } from './part-manifest.ts';
 function storeEncoding(cfg: TeacherLogitsSection, classes: number): StoreEncoding {
   const e = cfg.encoding;
   if (e.mode === 'dense') return { mode: 'dense', precision: e.precision, classes };
+  if (e.mode === 'sampled') throw new ConfigError('teacherLogits.encoding.mode "sampled" needs a sequence teacher (per-position capture), not yet wired into this stage');
   if (e.k > classes) throw new ConfigError(`teacherLogits.encoding.k must be at most the teacher's ${classes} classes, but got ${e.k}`);
   return { mode: 'topk', precision: e.precision, classes, k: e.k, temperature: e.temperature };
 }

@@ -34,6 +34,7 @@ function consistencyProblems(m: StoreManifest): string[] {
   if (m.teacher.sha256 !== m.teacher.card.sha256) problems.push(`teacher.sha256 is ${m.teacher.sha256}, but teacher.card.sha256 is ${m.teacher.card.sha256}`);
   if (m.encoding.classes !== m.teacher.card.classes.count) problems.push(`encoding.classes is ${m.encoding.classes}, but the teacher card has ${m.teacher.card.classes.count} classes`);
   if (m.encoding.mode === 'topk' && (m.encoding.k === undefined || m.encoding.temperature === undefined)) problems.push('encoding is topk but lacks k or temperature');
+  if (m.encoding.mode === 'sampled' && m.encoding.slots !== Math.min(m.encoding.samples ?? 0, m.encoding.classes)) problems.push(`encoding.slots is ${m.encoding.slots}, expected min(samples, classes) = ${Math.min(m.encoding.samples ?? 0, m.encoding.classes)}`);
   if (m.format !== m.config.format || m.shardRows !== m.config.shardRows) problems.push(`format/shardRows ${m.format}/${m.shardRows} differ from config ${m.config.format}/${m.config.shardRows}`);
   for (const [split, s] of Object.entries(m.splits)) {
     const sum = s.shards.reduce((a, r) => a + r.nonFinite, 0);
