@@ -37,11 +37,13 @@ function activate(x: tf.Tensor3D, a: TransformerSpec['activation']): tf.Tensor3D
 function selfAttention(h: tf.Tensor3D, w: BlockWeights, bias: tf.Tensor4D, heads: number): tf.Tensor3D {
   const [b, l, d] = h.shape;
   const dh = d / heads;
-  const split = (x: tf.Tensor3D): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, l, heads, dh]), [0, 2, 1, 3]);
-  const q = split(denseSeq(h, w.wq as tf.Tensor2D, null));
-  const k = split(denseSeq(h, w.wk as tf.Tensor2D, null));
-  const v = split(denseSeq(h, w.wv as tf.Tensor2D, null));
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), bias);
+  const split = (x: tf.Tensor3D, perm: number[]): tf.Tensor4D => tf.transpose(tf.reshape(x, [b, l, heads, dh]), perm);
+  const q = split(denseSeq(h, w.wq as tf.Tensor2D, null), [0, 2, 1, 3]);
+  // K^T [B, H, dh, L] straight from one transpose: matMul(q, k, false, true) would run wasm's naive
+  // loop (BatchMatMul with a transpose flag skips XNNPACK; see tfjs-gradient-patch.ts), ~10x slower.
+  const kT = split(denseSeq(h, w.wk as tf.Tensor2D, null), [0, 2, 3, 1]);
+  const v = split(denseSeq(h, w.wv as tf.Tensor2D, null), [0, 2, 1, 3]);
+  const scores = tf.add(tf.mul(tf.matMul(q, kT), 1 / Math.sqrt(dh)), bias);
   const att = tf.matMul(tf.softmax(scores), v); // [B, H, L, dh]
   return tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [b, l, d]);
 }
