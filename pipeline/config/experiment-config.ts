@@ -95,9 +95,15 @@ export interface ConvBlock {
   pool: boolean;
 }
 
+/** Student architectures over fixed features (classification). */
+export type FeatureArch = 'mlp' | 'cnn';
+
+/** Student architectures over token sequences (docs/training.md, "Sequence students"). */
+export type SequenceArch = 'embedding' | 'window-mlp' | 'gru' | 'lstm' | 'transformer';
+
 /** The student architecture. */
 export interface StudentSection {
-  arch: 'mlp' | 'cnn';
+  arch: FeatureArch | SequenceArch;
   /** Dense hidden sizes. Default [128]. */
   hidden: number[];
   /** Default relu. */
@@ -110,6 +116,24 @@ export interface StudentSection {
   feature?: string;
   /** Factor applied to the feature values. Default 1/255 for uint8 features (pixels to [0, 1]), else 1. */
   inputScale?: number;
+  // Sequence-student fields are optional here and defaulted by stages/train-student (not by the
+  // schema), so the resolved configs of feature students stay as they were.
+  /** Sequence students: width of the token vectors and hidden states. Default 128. */
+  dModel?: number;
+  /** Sequence students: transformer blocks or stacked recurrent layers. Default 2. */
+  layers?: number;
+  /** transformer: attention heads (dModel must be a multiple). Default 4. */
+  heads?: number;
+  /** transformer: MLP width as a multiple of dModel. Default 4. */
+  mlpRatio?: number;
+  /** window-mlp: tokens seen per position (causal: this token and window-1 before; else window on each side). Default 4. */
+  window?: number;
+  /** gru/lstm: read both directions (token classification only; a causal LM must not see the future). Default false. */
+  bidirectional?: boolean;
+  /** Token lookup: auto (one-hot matmul on wasm, gather elsewhere), gather, one-hot. Default auto. */
+  embedding?: 'auto' | 'gather' | 'one-hot';
+  /** transformer: rows of the learned position table. Default: the dataset's context L. */
+  context?: number;
 }
 
 /** Student training. */

@@ -52,6 +52,9 @@ function cnnInputShape(featureShape: number[]): number[] {
  * from the master seed (same seed, same initial weights, on any backend); biases start at 0.
  */
 export function buildStudent(spec: StudentSection, shape: StudentShape): StudentModel {
+  if (spec.arch !== 'mlp' && spec.arch !== 'cnn') {
+    throw new ConfigError(`student.arch "${spec.arch}" is a sequence student (token ids in, logits per position out); this stage trains mlp and cnn students on fixed features, and sequence students are built by buildSequenceStudent (not yet wired into distill train-student)`);
+  }
   const featureSize = shape.featureShape.reduce((a, b) => a * b, 1);
   const layers: tf.layers.Layer[] = [];
   const act = spec.activation;

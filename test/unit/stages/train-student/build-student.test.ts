@@ -66,3 +66,7 @@ forEachTestBackend(() => {
     assert.throws(() => buildStudent(cnn, { featureShape: [10], classes: 3, seed: 1 }), { name: 'ConfigError', message: /student.arch "cnn" needs an image feature .* \[10\]/ });
   });
 });
+
+test('BAD CALL a sequence arch is refused by the feature-student builder instead of silently building an MLP', () => {
+  assert.throws(() => buildStudent({ ...mlp, arch: 'transformer' }, { featureShape: [4], classes: 3, seed: 1 }), { name: 'ConfigError', message: /student.arch "transformer" is a sequence student/ });
+});
