@@ -44,6 +44,7 @@ export interface QuranSplit {
   verses: Record<QuranSplitName, QuranVerse[]>;
   versesBeforeDedup: Record<QuranSplitName, number>;
   removed: Record<QuranSplitName, number>;
+  versesAfterDedup: Record<QuranSplitName, number>;
   /** Kept verses whose undiacritised string (not their marks) occurs in an earlier split. */
   keptButSameUndiacritisedInEarlierSplit: Record<QuranSplitName, number>;
 }
@@ -72,7 +73,7 @@ export function splitVerses(verses: readonly QuranVerse[], seed: number): QuranS
   }
   const zero = (): Record<QuranSplitName, number> => ({ train: 0, validation: 0, test: 0 });
   const out: QuranSplit = {
-    chapters, verses: { train: [], validation: [], test: [] }, versesBeforeDedup: zero(), removed: zero(), keptButSameUndiacritisedInEarlierSplit: zero(),
+    chapters, verses: { train: [], validation: [], test: [] }, versesBeforeDedup: zero(), removed: zero(), versesAfterDedup: zero(), keptButSameUndiacritisedInEarlierSplit: zero(),
   };
   for (const v of verses) {
     const s = splitOf.get(v.chapter)!;
@@ -85,5 +86,6 @@ export function splitVerses(verses: readonly QuranVerse[], seed: number): QuranS
     if (earlier.some((e) => seenPlain.get(e)!.has(v.chars.join('')))) out.keptButSameUndiacritisedInEarlierSplit[s] += 1;
     out.verses[s].push(v);
   }
+  for (const s of QURAN_SPLITS) out.versesAfterDedup[s] = out.verses[s].length;
   return out;
 }
