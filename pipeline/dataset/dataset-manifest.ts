@@ -12,11 +12,57 @@ export interface DatasetColumn {
   name: string;
   /** Type name as produced by columnTypeName, e.g. `fixed_size_list<uint8>[784]`. */
   type: string;
-  role: 'row' | 'feature' | 'label' | 'slice';
+  /** `mask` = attention_mask (1 = real token), `length` = real tokens per row. */
+  role: 'row' | 'feature' | 'label' | 'slice' | 'mask' | 'length';
   /** feature: logical shape of one value. */
   shape?: number[];
   /** label: class count. */
   classes?: number;
+  /** feature: image (an image shape [H,W] or [C,H,W]/[H,W,C]), vector (plain numeric) or tokens (integer ids < vocabSize). */
+  kind?: 'image' | 'vector' | 'tokens';
+  /** tokens feature: vocabulary size; every id is in 0..vocabSize-1. */
+  vocabSize?: number;
+  /** A variable-length list column read as a fixed-length feature (see pipeline/dataset/list-column.ts). */
+  sequence?: ListSequence;
+}
+
+/** How a variable-length `list<T>` column becomes fixed-length rows: padded (or refused when longer) to maxLength. */
+export interface ListSequence {
+  maxLength: number;
+  /** Where pad values go. */
+  padding: 'right' | 'left';
+  padValue: number;
+  /** Real values per row over the whole dataset. */
+  lengths: { min: number; mean: number; max: number };
+}
+
+/** What a row's labels mean; absent = classification (one label per row). */
+export type DatasetTask = 'classification' | 'token-classification' | 'causal-lm';
+
+/** The tokenizer a token dataset was built with; its file is copied into the dataset directory. */
+export interface DatasetTokenizer {
+  kind: 'char' | 'hf';
+  /** Relative to the dataset directory. */
+  file: string;
+  /** sha256 of the file's bytes (a teacher card naming a tokenizer compares this). */
+  sha256: string;
+  vocabSize: number;
+  /** Unicode normalisation applied to text before tokenizing, e.g. NFC. */
+  normalization?: string;
+}
+
+/** Windowing of a token dataset. */
+export interface DatasetSequence {
+  /** Context L: tokens per row (input_ids is fixed_size_list<int32>[L]). */
+  context: number;
+  /** Tokens between the starts of consecutive windows of one document. */
+  stride: number;
+  /** Real tokens per row over all splits. */
+  lengths: { min: number; mean: number; max: number };
+  /** Documents per split (after duplicates were removed). */
+  documents?: Record<string, number>;
+  /** Documents removed from a later split because an earlier split holds the same text. */
+  duplicatesRemoved?: number;
 }
 
 /** One table file of a split. */
@@ -51,6 +97,10 @@ export interface DatasetManifest {
   source?: Record<string, unknown>;
   columns: DatasetColumn[];
   splits: Record<string, DatasetSplit>;
+  /** Absent = classification. */
+  task?: DatasetTask;
+  tokenizer?: DatasetTokenizer;
+  sequence?: DatasetSequence;
   software?: SoftwareProvenance;
 }
 

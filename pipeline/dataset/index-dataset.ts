@@ -12,6 +12,7 @@ import { columnTypeName } from './column-type.ts';
 import { DATASET_MANIFEST, fingerprintColumns } from './dataset-manifest.ts';
 import type { DatasetColumn, DatasetFile, DatasetManifest, DatasetSplit } from './dataset-manifest.ts';
 import { RowFingerprint } from './row-fingerprint.ts';
+import { checkLabelValues, checkTokenIds, featureKind, isPositionLabel } from './column-checks.ts';
 
 /** How to describe a directory of Parquet/Arrow files as a dataset. */
 export interface IndexOptions {
@@ -29,6 +30,14 @@ export interface IndexOptions {
   shapes?: Record<string, number[]>;
   /** Free-form provenance recorded as manifest.source. */
   source?: Record<string, unknown>;
+  /** Columns with the roles `mask` (attention_mask) or `length`; never features by default. */
+  roles?: Record<string, 'mask' | 'length'>;
+  /** Token features: vocabulary size per column (kind tokens; every id is checked to be below it). */
+  vocabSizes?: Record<string, number>;
+  /** Feature kinds, when the default (tokens with a vocabSize, image for a 2-d/3-d shape, else vector) is wrong. */
+  kinds?: Record<string, NonNullable<DatasetColumn['kind']>>;
+  /** Recorded in the manifest as they are (token datasets). */
+  extra?: Pick<DatasetManifest, 'task' | 'tokenizer' | 'sequence'>;
 }
 
 const TABLE_FILE = /\.(parquet|arrow)$/;
@@ -54,8 +63,9 @@ function describeColumns(table: Table, file: string, opts: IndexOptions): Datase
   const names = table.schema.fields.map((f) => f.name);
   const label = opts.label === undefined ? (names.includes('label') ? 'label' : null) : opts.label;
   const slices = opts.slices ?? [];
-  const features = opts.features ?? names.filter((n) => n !== 'row' && n !== label && !slices.includes(n));
-  for (const want of ['row', ...(label ? [label] : []), ...features, ...slices]) {
+  const roles = opts.roles ?? {};
+  const features = opts.features ?? names.filter((n) => n !== 'row' && n !== label && !slices.includes(n) && !(n in roles));
+  for (const want of ['row', ...(label ? [label] : []), ...features, ...Object.keys(roles), ...slices]) {
     if (!names.includes(want)) throw new DataError(`${file}: no column "${want}" (columns: ${names.join(', ')})`);
   }
   if (features.length === 0) throw new DataError(`${file}: no feature columns`);
@@ -68,13 +78,19 @@ function describeColumns(table: Table, file: string, opts: IndexOptions): Datase
   const cols: DatasetColumn[] = [{ name: 'row', type: 'int64', role: 'row' }];
   for (const f of features) {
     const shape = opts.shapes?.[f];
-    cols.push({ name: f, type: typeOf(f), role: 'feature', ...(shape ? { shape } : {}) });
+    const vocabSize = opts.vocabSizes?.[f];
+    const kind = opts.kinds?.[f] ?? featureKind(shape, vocabSize);
+    if (kind === 'tokens' && (vocabSize === undefined || !/^(fixed_size_list<)?u?int\d+/.test(typeOf(f)))) {
+      throw new DataError(`${file}: token feature "${f}" needs integer ids (it is ${typeOf(f)}) and a vocabulary size (--vocab-size)`);
+    }
+    cols.push({ name: f, type: typeOf(f), role: 'feature', ...(shape ? { shape } : {}), kind, ...(vocabSize !== undefined ? { vocabSize } : {}) });
   }
   if (label) {
     const t = typeOf(label);
-    if (!/^u?int\d+$/.test(t)) throw new DataError(`${file}: label column "${label}" must be an integer type, but is ${t}`);
+    if (!/^(fixed_size_list<)?u?int\d+(>\[\d+\])?$/.test(t)) throw new DataError(`${file}: label column "${label}" must be an integer type (or a fixed-size list of per-position labels), but is ${t}`);
     cols.push({ name: label, type: t, role: 'label' });
   }
+  for (const [name, role] of Object.entries(roles)) cols.push({ name, type: typeOf(name), role });
   for (const s of slices) cols.push({ name: s, type: typeOf(s), role: 'slice' });
   return cols;
 }
@@ -116,16 +132,10 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
       }
       const labelCol = columns.find((c) => c.role === 'label');
       if (labelCol) {
-        const labels = table.getChild(labelCol.name)!.toArray() as ArrayLike<number | bigint>;
-        for (let i = 0; i < labels.length; i++) {
-          const v = Number(labels[i]);
-          if (v < 0 || (opts.classes !== undefined && v >= opts.classes)) {
-            throw new DataError(`${rel}: row ${next + i} has label ${v}, outside 0..${(opts.classes ?? 1) - 1}`);
-          }
-          counts[v] = (counts[v] ?? 0) + 1;
-          if (v > labelMax.value) Object.assign(labelMax, { value: v, where: `${rel} row ${next + i}` });
-        }
+        const max = checkLabelValues(table, labelCol, opts.classes, rel, next, counts);
+        if (max > labelMax.value) Object.assign(labelMax, { value: max, where: rel });
       }
+      for (const c of columns.filter((c) => c.kind === 'tokens')) checkTokenIds(table, c, rel, next);
       const fpCols = fingerprintColumns({ columns });
       splitPrint.fp ??= new RowFingerprint(fpCols);
       splitPrint.fp.update(table, rel);
@@ -137,12 +147,13 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
       progress.tick(1);
     }
     progress.done();
-    splits[split] = { rows: next, fingerprint: splitPrint.fp!.digest(), files: entries, ...(columns!.some((c) => c.role === 'label') ? { labelCounts: counts } : {}) };
+    const rowLabels = columns!.some((c) => c.role === 'label' && !isPositionLabel(c));
+    splits[split] = { rows: next, fingerprint: splitPrint.fp!.digest(), files: entries, ...(rowLabels ? { labelCounts: counts } : {}) };
   }
   const labelCol = columns!.find((c) => c.role === 'label');
   if (labelCol) {
     labelCol.classes = opts.classes ?? labelMax.value + 1;
-    for (const s of Object.values(splits)) s.labelCounts = Array.from({ length: labelCol.classes }, (_, i) => s.labelCounts?.[i] ?? 0);
+    for (const s of Object.values(splits)) if (s.labelCounts) s.labelCounts = Array.from({ length: labelCol.classes }, (_, i) => s.labelCounts?.[i] ?? 0);
   }
   const manifest: DatasetManifest = {
     formatVersion: 1,
@@ -152,6 +163,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
     ...(opts.source ? { source: opts.source } : {}),
     columns: columns!,
     splits,
+    ...opts.extra,
     software: softwareProvenance(),
   };
   await atomicWriteJson(join(dir, DATASET_MANIFEST), manifest);

@@ -6,6 +6,7 @@ import type { DatasetManifest } from './dataset-manifest.ts';
 import { fingerprintColumns } from './dataset-manifest.ts';
 import { readDatasetFile } from './read-dataset-file.ts';
 import { RowFingerprint } from './row-fingerprint.ts';
+import { checkLabelValues } from './column-checks.ts';
 
 /** A mismatch between a dataset's files and its manifest. */
 export interface DatasetProblem {
@@ -89,14 +90,11 @@ export async function checkDatasetContent(dir: string, manifest: DatasetManifest
         whole.update(table, f.path);
         const digest = fp.digest();
         if (digest !== f.fingerprint) problems.push({ file: f.path, problem: `has content fingerprint ${digest}, the manifest says ${f.fingerprint}` });
-        if (label?.classes !== undefined) {
-          const values = table.getChild(label.name)?.toArray() as ArrayLike<number | bigint> | undefined;
-          for (let i = 0; values && i < values.length; i++) {
-            const v = Number(values[i]);
-            if (!Number.isInteger(v) || v < 0 || v >= label.classes) {
-              problems.push({ file: f.path, problem: `row ${f.rowStart + i} has label ${v}, outside 0..${label.classes - 1} (column "${label.name}")` });
-              break;
-            }
+        if (label?.classes !== undefined && table.getChild(label.name)) {
+          try {
+            checkLabelValues(table, label, label.classes, f.path, f.rowStart, []);
+          } catch (err) {
+            problems.push({ file: f.path, problem: (err as Error).message.slice(f.path.length + 2) });
           }
         }
       } catch (err) {

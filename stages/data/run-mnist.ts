@@ -1,21 +1,17 @@
 import { createRequire } from 'node:module';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DataError } from '../../pipeline/errors.ts';
 import { atomicWrite } from '../../pipeline/io/atomic-write.ts';
-import { acquireLock } from '../../pipeline/io/dir-lock.ts';
 import { sha256File } from '../../pipeline/io/sha256.ts';
 import { encodeTable } from '../../pipeline/io/table-files.ts';
 import type { TableFormat } from '../../pipeline/io/table-files.ts';
-import { readDatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
 import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
 import { indexDataset } from '../../pipeline/dataset/index-dataset.ts';
-import { checkDatasetFiles } from '../../pipeline/dataset/verify-dataset.ts';
+import { publishDataset } from '../../pipeline/dataset/publish-dataset.ts';
 import { packageVersion } from '../../pipeline/provenance.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { IDX_MAGIC, readIdx } from './read-idx.ts';
 import { MNIST_PIXELS, mnistTable } from './mnist-table.ts';
-import { pathExists } from '../../pipeline/io/path-exists.ts';
 
 /** Options of the MNIST dataset stage. */
 export interface MnistDataOptions {
@@ -93,64 +89,33 @@ export async function runMnistData(opts: MnistDataOptions, reporter: Reporter): 
     rowsPerFile,
   };
 
-  await mkdir(dirname(opts.out), { recursive: true });
-  const lock = await acquireLock(`${opts.out}.lock`, opts.out, 'distill data mnist');
-  try {
-    return await buildDataset(opts, idxDir, source, reporter);
-  } finally {
-    await lock.release();
-  }
+  const { manifest, changed } = await publishDataset(
+    { out: opts.out, source, force: opts.force, purpose: 'distill data mnist' },
+    (staging) => buildDataset(staging, idxDir, source, reporter),
+    reporter,
+  );
+  if (changed) reporter.info(`wrote ${opts.out}: ${Object.entries(manifest.splits).map(([k, v]) => `${k} ${v.rows} rows`).join(', ')} (${MNIST_PIXELS} pixels per row)`);
+  return { manifest, changed };
 }
 
-async function buildDataset(opts: MnistDataOptions, idxDir: string, source: MnistSource, reporter: Reporter): Promise<MnistDataResult> {
+async function buildDataset(staging: string, idxDir: string, source: MnistSource, reporter: Reporter): Promise<DatasetManifest> {
   const { format, rowsPerFile, limits } = source;
-  if (await pathExists(join(opts.out, 'manifest.json'))) {
-    const current = await readDatasetManifest(opts.out).catch(() => null);
-    const sameSource = current !== null && JSON.stringify(current.source) === JSON.stringify(source);
-    const intact = current !== null && (await checkDatasetFiles(opts.out, current)).length === 0;
-    if (sameSource && intact && !opts.force) {
-      reporter.info(`${opts.out} is up to date (same IDX inputs and options, every file matches its sha256); nothing changed`);
-      return { manifest: current, changed: false };
+  for (const s of SPLITS) {
+    const full = s.count;
+    const images = await readIdx(join(idxDir, s.images), { magic: IDX_MAGIC.images, dims: [full, 28, 28] });
+    const labels = await readIdx(join(idxDir, s.labels), { magic: IDX_MAGIC.labels, dims: [full] });
+    for (let i = 0; i < labels.data.length; i++) {
+      if (labels.data[i]! > 9) throw new DataError(`${join(idxDir, s.labels)}: item ${i} has label ${labels.data[i]}, expected 0..9`);
     }
-    if (!opts.force) {
-      throw new DataError(
-        `${opts.out} already holds ${sameSource ? 'a dataset whose files no longer match its manifest' : 'a different dataset (other inputs or options)'}; ` +
-          'it was left untouched. Re-run with --force to replace it, or choose another --out',
-      );
+    const n = Math.min(full, limits[s.split] ?? full);
+    const progress = reporter.progress(`write ${s.split}`, n, 'rows');
+    for (let start = 0, part = 0; start < n; start += rowsPerFile, part++) {
+      const end = Math.min(n, start + rowsPerFile);
+      const bytes = encodeTable(mnistTable(images.data, labels.data, start, end), format);
+      await atomicWrite(join(staging, s.split, `part-${String(part).padStart(5, '0')}.${format}`), bytes);
+      progress.tick(end - start);
     }
-  } else if (await pathExists(opts.out)) {
-    if (!opts.force) throw new DataError(`${opts.out} exists but is not a dataset (no manifest.json); left untouched. Use --force to replace it, or another --out`);
+    progress.done();
   }
-
-  const staging = `${opts.out}.staging-${process.pid}`;
-  try {
-    await rm(staging, { recursive: true, force: true });
-    for (const s of SPLITS) {
-      const full = s.count;
-      const images = await readIdx(join(idxDir, s.images), { magic: IDX_MAGIC.images, dims: [full, 28, 28] });
-      const labels = await readIdx(join(idxDir, s.labels), { magic: IDX_MAGIC.labels, dims: [full] });
-      for (let i = 0; i < labels.data.length; i++) {
-        if (labels.data[i]! > 9) throw new DataError(`${join(idxDir, s.labels)}: item ${i} has label ${labels.data[i]}, expected 0..9`);
-      }
-      const n = Math.min(full, limits[s.split] ?? full);
-      const progress = reporter.progress(`write ${s.split}`, n, 'rows');
-      for (let start = 0, part = 0; start < n; start += rowsPerFile, part++) {
-        const end = Math.min(n, start + rowsPerFile);
-        const bytes = encodeTable(mnistTable(images.data, labels.data, start, end), format);
-        await atomicWrite(join(staging, s.split, `part-${String(part).padStart(5, '0')}.${format}`), bytes);
-        progress.tick(end - start);
-      }
-      progress.done();
-    }
-    const manifest = await indexDataset(staging, { name: 'mnist', label: 'label', classes: 10, features: ['pixels'], shapes: { pixels: [28, 28] }, source }, reporter);
-    const old = `${opts.out}.old-${process.pid}`;
-    const hadOld = await pathExists(opts.out);
-    if (hadOld) await rename(opts.out, old);
-    await rename(staging, opts.out);
-    if (hadOld) await rm(old, { recursive: true, force: true });
-    reporter.info(`wrote ${opts.out}: ${Object.entries(manifest.splits).map(([k, v]) => `${k} ${v.rows} rows`).join(', ')} (${MNIST_PIXELS} pixels per row)`);
-    return { manifest, changed: true };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+  return indexDataset(staging, { name: 'mnist', label: 'label', classes: 10, features: ['pixels'], shapes: { pixels: [28, 28] }, source }, reporter);
 }
