@@ -65,7 +65,7 @@ export async function runQuranData(opts: QuranDataOptions, reporter: Reporter): 
   const source = {
     kind: 'ar-diacritics',
     package: `quran-json@${packageVersion('quran-json') ?? 'unknown'}`,
-    quran: { file: quranFile, sha256: sha256Bytes(quranBytes) },
+    quran: { file: opts.quranFile ?? 'quran-json/dist/quran.json', sha256: sha256Bytes(quranBytes) },
     vocab: { file: vocabFile, sha256: sha256Bytes(vocab.bytes) },
     seed: opts.seed ?? 20251201, context, stride: context,
     rowsPerFile: opts.rowsPerFile ?? 10000, format: opts.format ?? 'parquet',
