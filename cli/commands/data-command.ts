@@ -41,6 +41,10 @@ interface IndexArgs extends GlobalArgs {
   features?: string[];
   slices?: string[];
   shape?: string[];
+  maxLength?: string[];
+  padding: 'right' | 'left';
+  padValue: number;
+  vocabSize?: string[];
 }
 
 interface TextArgs extends GlobalArgs {
@@ -245,7 +249,12 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
       .option('features', { type: 'string', array: true, describe: 'feature columns (default: every other column)' })
       .option('slices', { type: 'string', array: true, describe: 'slice columns for per-slice metrics' })
       .option('shape', { type: 'string', array: true, describe: 'logical shape of a feature, e.g. --shape pixels=28x28' })
-      .example('$0 data index data/my-set --label y --shape image=32x32x3', 'index data/my-set/{train,test}/*.parquet') as unknown as Argv<IndexArgs>,
+      .option('max-length', { type: 'string', array: true, describe: 'variable-length list column: rows padded to this length, e.g. --max-length tokens=512' })
+      .option('padding', { choices: ['right', 'left'] as const, default: 'right' as const, describe: 'side where list columns are padded' })
+      .option('pad-value', { type: 'number', default: 0, describe: 'value that pads list columns' })
+      .option('vocab-size', { type: 'string', array: true, describe: 'token feature: ids must be below this, e.g. --vocab-size input_ids=2000' })
+      .example('$0 data index data/my-set --label y --shape image=32x32x3', 'index data/my-set/{train,test}/*.parquet')
+      .example('$0 data index data/seqs --max-length x=64 --padding left', 'a ragged list<float> feature padded on the left to 64') as unknown as Argv<IndexArgs>,
   handler: async (args) => {
     const { indexDataset } = await import('../../pipeline/dataset/index-dataset.ts');
     const { UsageError } = await import('../../pipeline/errors.ts');
@@ -257,6 +266,16 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
       if (!m) throw new UsageError(`--shape ${JSON.stringify(s)} must look like column=28x28`);
       shapes[m[1]!] = m[2]!.split('x').map(Number);
     }
+    const named = (flag: string, list: string[] | undefined): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const s of list ?? []) {
+        const m = /^([^=]+)=(\d+)$/.exec(s);
+        if (!m || Number(m[2]) < 1) throw new UsageError(`${flag} ${JSON.stringify(s)} must look like column=N with N >= 1`);
+        out[m[1]!] = Number(m[2]);
+      }
+      return out;
+    };
+    const vocabSizes = named('--vocab-size', args.vocabSize);
     const manifest = await indexDataset(
       args.dir,
       {
@@ -266,6 +285,10 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
         ...(args.features ? { features: args.features } : {}),
         ...(args.slices ? { slices: args.slices } : {}),
         shapes,
+        maxLengths: named('--max-length', args.maxLength),
+        padding: args.padding,
+        padValue: args.padValue,
+        ...(Object.keys(vocabSizes).length ? { vocabSizes } : {}),
       },
       ctx.reporter,
     );

@@ -59,14 +59,16 @@ export class CharEncoder {
     return this.vocabulary.symbols.length;
   }
 
+  /** One id per code point of the NFC text. */
   encode(text: string): Int32Array {
-    const chars = [...text.normalize('NFC')];
-    const out = new Int32Array(chars.length);
-    for (let i = 0; i < chars.length; i++) {
-      const id = this.ids.get(chars[i]!);
+    const s = text.normalize('NFC');
+    const out = new Int32Array(s.length); // UTF-16 units >= code points
+    let n = 0;
+    for (const ch of s) {
+      const id = this.ids.get(ch);
       if (id === undefined) this.unknown++;
-      out[i] = id ?? UNK_ID;
+      out[n++] = id ?? UNK_ID;
     }
-    return out;
+    return n === out.length ? out : out.slice(0, n);
   }
 }

@@ -3,7 +3,7 @@ import type { FixedSizeList } from 'apache-arrow';
 
 /**
  * A stable, human-readable name for an Arrow column type, as recorded in manifests:
- * `int64`, `uint8`, `float32`, `utf8`, `fixed_size_list<uint8>[784]`, ...
+ * `int64`, `uint8`, `float32`, `utf8`, `fixed_size_list<uint8>[784]`, `list<int32>`, `large_list<float32>`, ...
  * Returns null for types the pipeline does not handle.
  */
 export function columnTypeName(type: DataType): string | null {
@@ -15,6 +15,11 @@ export function columnTypeName(type: DataType): string | null {
     const list = type as FixedSizeList;
     const inner = columnTypeName(list.children[0]!.type);
     return inner && !inner.startsWith('fixed_size_list') ? `fixed_size_list<${inner}>[${list.listSize}]` : null;
+  }
+  if (DataType.isList(type) || DataType.isLargeList(type)) {
+    const inner = columnTypeName((type as unknown as { children: { type: DataType }[] }).children[0]!.type);
+    const numeric = inner !== null && numericWidth(inner) !== null;
+    return numeric ? `${DataType.isLargeList(type) ? 'large_list' : 'list'}<${inner}>` : null;
   }
   return null;
 }

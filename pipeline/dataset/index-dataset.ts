@@ -12,10 +12,13 @@ import { columnTypeName } from './column-type.ts';
 import { DATASET_MANIFEST, fingerprintColumns } from './dataset-manifest.ts';
 import type { DatasetColumn, DatasetFile, DatasetManifest, DatasetSplit } from './dataset-manifest.ts';
 import { RowFingerprint } from './row-fingerprint.ts';
+import { ListLengthTracker } from './list-lengths.ts';
+import type { ListOptions } from './list-lengths.ts';
+import { withFixedLists } from './list-column.ts';
 import { checkLabelValues, checkTokenIds, featureKind, isPositionLabel } from './column-checks.ts';
 
 /** How to describe a directory of Parquet/Arrow files as a dataset. */
-export interface IndexOptions {
+export interface IndexOptions extends ListOptions {
   /** Dataset name recorded in the manifest. */
   name: string;
   /** Label column, or null for an unlabeled dataset. Default: "label" when such a column exists. */
@@ -59,6 +62,13 @@ async function listSplits(dir: string): Promise<Map<string, string[]>> {
   return splits;
 }
 
+/** A column as describeColumns gives it: without the sequence that list tracking adds. */
+function withoutList(c: DatasetColumn): DatasetColumn {
+  const rest = { ...c };
+  delete rest.sequence;
+  return rest;
+}
+
 function describeColumns(table: Table, file: string, opts: IndexOptions): DatasetColumn[] {
   const names = table.schema.fields.map((f) => f.name);
   const label = opts.label === undefined ? (names.includes('label') ? 'label' : null) : opts.label;
@@ -80,7 +90,7 @@ function describeColumns(table: Table, file: string, opts: IndexOptions): Datase
     const shape = opts.shapes?.[f];
     const vocabSize = opts.vocabSizes?.[f];
     const kind = opts.kinds?.[f] ?? featureKind(shape, vocabSize);
-    if (kind === 'tokens' && (vocabSize === undefined || !/^(fixed_size_list<)?u?int\d+/.test(typeOf(f)))) {
+    if (kind === 'tokens' && (vocabSize === undefined || !/^((fixed_size_|large_)?list<)?u?int\d+/.test(typeOf(f)))) {
       throw new DataError(`${file}: token feature "${f}" needs integer ids (it is ${typeOf(f)}) and a vocabulary size (--vocab-size)`);
     }
     cols.push({ name: f, type: typeOf(f), role: 'feature', ...(shape ? { shape } : {}), kind, ...(vocabSize !== undefined ? { vocabSize } : {}) });
@@ -109,6 +119,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
   let columns: DatasetColumn[] | undefined;
   const splits: Record<string, DatasetSplit> = {};
   const labelMax: { value: number; where: string } = { value: -1, where: '' };
+  const lists = new ListLengthTracker(opts);
   for (const [split, files] of splitFiles) {
     const splitPrint: { fp?: RowFingerprint } = {};
     const entries: DatasetFile[] = [];
@@ -119,13 +130,17 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
       const path = join(dir, rel);
       const bytes = await readFileBytes(path);
       const format = tableFormatOf(path);
-      const table = decodeTable(bytes, format, path);
+      const raw = decodeTable(bytes, format, path);
       const sha256 = sha256Bytes(bytes);
-      const cols = describeColumns(table, rel, opts);
-      if (!columns) columns = cols;
-      else if (JSON.stringify(cols) !== JSON.stringify(columns)) {
-        throw new DataError(`${rel}: columns ${JSON.stringify(cols)} differ from the dataset's ${JSON.stringify(columns)}`);
+      const cols = describeColumns(raw, rel, opts);
+      if (!columns) {
+        columns = cols;
+        lists.attach(columns, raw, rel);
+      } else if (JSON.stringify(cols) !== JSON.stringify(columns.map(withoutList))) {
+        throw new DataError(`${rel}: columns ${JSON.stringify(cols)} differ from the dataset's ${JSON.stringify(columns.map(withoutList))}`);
       }
+      lists.observe(columns, raw, rel, next);
+      const table = withFixedLists(raw, columns, rel, next);
       const rows = table.getChild('row')!.toArray() as BigInt64Array;
       for (let i = 0; i < rows.length; i++) {
         if (rows[i] !== BigInt(next + i)) throw new DataError(`${rel}: row ${i} has row index ${rows[i]}, expected ${next + i} (rows must run 0, 1, 2, ... across the files of a split in name order)`);
@@ -142,7 +157,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
       const filePrint = new RowFingerprint(fpCols);
       filePrint.update(table, rel);
       entries.push({ path: rel, rowStart: next, rowEnd: next + table.numRows, bytes: bytes.length, sha256, fingerprint: filePrint.digest() });
-      if (format === 'parquet') await writeArrowCache(dir, { sha256 }, table);
+      if (format === 'parquet') await writeArrowCache(dir, { sha256 }, raw);
       next += table.numRows;
       progress.tick(1);
     }
@@ -150,6 +165,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
     const rowLabels = columns!.some((c) => c.role === 'label' && !isPositionLabel(c));
     splits[split] = { rows: next, fingerprint: splitPrint.fp!.digest(), files: entries, ...(rowLabels ? { labelCounts: counts } : {}) };
   }
+  lists.finish(columns!);
   const labelCol = columns!.find((c) => c.role === 'label');
   if (labelCol) {
     labelCol.classes = opts.classes ?? labelMax.value + 1;

@@ -5,7 +5,8 @@ import { DataError } from '../errors.ts';
 import { atomicWrite } from '../io/atomic-write.ts';
 import { sha256Bytes } from '../io/sha256.ts';
 import { decodeTable, encodeArrowFile, readFileBytes, tableFormatOf } from '../io/table-files.ts';
-import type { DatasetFile } from './dataset-manifest.ts';
+import type { DatasetColumn, DatasetFile } from './dataset-manifest.ts';
+import { withFixedLists } from './list-column.ts';
 
 /** Folder, inside a dataset directory, of decoded Arrow copies of its Parquet files. */
 export const ARROW_CACHE_DIR = '.arrow-cache';
@@ -46,6 +47,8 @@ async function readArrowCache(datasetDir: string, file: DatasetFile): Promise<Ta
 
 /**
  * Reads one file of a dataset split as an Arrow table, checking its row count against the manifest.
+ * With the manifest's `columns`, list columns come back padded to fixed_size_list (withFixedLists): what
+ * every reader and the content fingerprint see.
  *
  * Parquet is the datasets' interchange format (DuckDB, pandas and Spark read it), but parquet-wasm
  * decodes a `fixed_size_list<uint8>[784]` column at ~30-100 µs per row, as slow as the demo teacher
@@ -55,7 +58,7 @@ async function readArrowCache(datasetDir: string, file: DatasetFile): Promise<Ta
  * keyed by the Parquet file's manifest sha256, so it can never stand in for other content; delete
  * the folder at any time. Arrow datasets are read directly.
  */
-export async function readDatasetFile(datasetDir: string, file: DatasetFile): Promise<Table> {
+export async function readDatasetFile(datasetDir: string, file: DatasetFile, columns?: readonly DatasetColumn[]): Promise<Table> {
   const path = join(datasetDir, file.path);
   let table = tableFormatOf(path) === 'parquet' ? await readArrowCache(datasetDir, file) : null;
   if (!table) {
@@ -66,5 +69,5 @@ export async function readDatasetFile(datasetDir: string, file: DatasetFile): Pr
   if (table.numRows !== file.rowEnd - file.rowStart) {
     throw new DataError(`${path}: has ${table.numRows} rows, the dataset manifest says ${file.rowEnd - file.rowStart}`);
   }
-  return table;
+  return columns ? withFixedLists(table, columns, path, file.rowStart) : table;
 }

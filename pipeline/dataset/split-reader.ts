@@ -12,6 +12,7 @@ import { readDatasetFile } from './read-dataset-file.ts';
  */
 export class SplitReader {
   private readonly files: DatasetFile[];
+  private readonly columns: DatasetManifest['columns'];
   private cached: { file: DatasetFile; table: Table } | undefined;
 
   constructor(
@@ -20,11 +21,12 @@ export class SplitReader {
     readonly split: string,
   ) {
     this.files = getSplit(manifest, split, join(dir, 'manifest.json')).files;
+    this.columns = manifest.columns;
   }
 
   private async load(file: DatasetFile): Promise<Table> {
     if (this.cached?.file === file) return this.cached.table;
-    const table = await readDatasetFile(this.dir, file);
+    const table = await readDatasetFile(this.dir, file, this.columns);
     this.cached = { file, table };
     return table;
   }

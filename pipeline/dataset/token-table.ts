@@ -32,7 +32,7 @@ function padded<A extends Int32Array | Int16Array | Uint8Array>(out: A, rows: re
     const v = pick(r);
     if (!v) throw new DataError(`token row ${i}: no ${what}`);
     if (v.length !== r.inputIds.length) throw new DataError(`token row ${i}: ${what} has ${v.length} values for ${r.inputIds.length} tokens`);
-    for (let t = 0; t < v.length; t++) out[i * L + t] = v[t]!;
+    out.set(v, i * L);
   });
   return out;
 }

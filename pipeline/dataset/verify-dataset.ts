@@ -84,7 +84,7 @@ export async function checkDatasetContent(dir: string, manifest: DatasetManifest
         continue;
       }
       try {
-        const table = await readDatasetFile(dir, f);
+        const table = await readDatasetFile(dir, f, manifest.columns);
         const fp = new RowFingerprint(columns);
         fp.update(table, f.path);
         whole.update(table, f.path);

@@ -111,7 +111,7 @@ export function datasetSplitSource(opts: DatasetSplitSourceOptions): ChunkedSpli
 
   const readFile = async (file: DatasetFile): Promise<DecodedFile> => {
     const full = join(dir, file.path);
-    const table: Table = await readDatasetFile(dir, file);
+    const table: Table = await readDatasetFile(dir, file, manifest.columns);
     const fv = table.getChild(feature.name);
     const lv = table.getChild(label.name);
     if (!fv) throw new DataError(`${full}: has no feature column "${feature.name}"`);
