@@ -24,7 +24,10 @@ export interface DiacriticErrorRates {
   wordsNoCaseEnding: number;
 }
 
-/** The scored letters of one word, in order; the last one is the case ending. */
+/**
+ * The scored letters of one word (flat positions), in order; the last one is the case ending. -1 is
+ * a letter missing from a perturbed row (see remapWords): scored wrong, never in agreement.
+ */
 export type Word = readonly number[];
 
 /**
@@ -64,7 +67,7 @@ export function diacriticErrorRates(pred: ArrayLike<number>, gold: ArrayLike<num
     let wrong = 0;
     let wrongInternal = 0;
     w.forEach((i, k) => {
-      const bad = pred[i] !== gold[i] ? 1 : 0;
+      const bad = i < 0 || pred[i] !== gold[i] ? 1 : 0;
       wrong += bad;
       if (k < w.length - 1) wrongInternal += bad;
     });
@@ -107,7 +110,7 @@ export function caseEndingAgreement(student: ArrayLike<number>, teacher: ArrayLi
   let innerAgree = 0;
   for (const w of words) {
     w.forEach((i, k) => {
-      const same = student[i] === teacher[i] ? 1 : 0;
+      const same = i >= 0 && student[i] === teacher[i] ? 1 : 0;
       if (k === w.length - 1) {
         ce++;
         ceAgree += same;

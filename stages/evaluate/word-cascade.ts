@@ -31,8 +31,8 @@ export interface WordCascadeResult {
 
 /** Word confidence (min letter confidence) and letter errors per word under each model. */
 export function wordCascadeUnits(split: WordCascadeSplit): CascadeUnits {
-  const confidence = split.words.map((w) => Math.min(...w.map((i) => split.studentConfidence[i]!)));
-  const errors = (pred: ArrayLike<number>): number[] => split.words.map((w) => w.filter((i) => pred[i] !== split.gold[i]).length);
+  const confidence = split.words.map((w) => Math.min(...w.map((i) => (i < 0 ? 0 : split.studentConfidence[i]!))));
+  const errors = (pred: ArrayLike<number>): number[] => split.words.map((w) => w.filter((i) => i < 0 || pred[i] !== split.gold[i]).length);
   return { confidence, studentCost: errors(split.studentPred), teacherCost: errors(split.teacherPred) };
 }
 
@@ -48,7 +48,7 @@ export function wordCascade(validation: WordCascadeSplit, test: WordCascadeSplit
     letters += w.length;
     if (deferred[k] !== 1) return;
     lettersDeferred += w.length;
-    for (const i of w) cascadePred[i] = test.teacherPred[i]!;
+    for (const i of w) if (i >= 0) cascadePred[i] = test.teacherPred[i]!;
   });
   const wordsDeferred = deferred.reduce((a, b) => a + b, 0);
   return {
