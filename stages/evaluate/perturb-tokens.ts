@@ -159,3 +159,20 @@ export function perturbTokens(data: TokenRows, p: TokenPerturbation, vocab: Pert
   }
   return out;
 }
+
+/**
+ * Next-token labels of perturbed rows for a causal LM ([rows * (L - 1)], -100 = no target): position
+ * t predicts the clean id of the token at t + 1, and only where that token came from the clean row
+ * (not inserted); a token substituted in place is asked for as it was before the edit.
+ */
+export function causalLabelsAfterPerturbation(p: PerturbedRows): Int32Array {
+  const P = p.L - 1;
+  const out = new Int32Array(p.rows * P).fill(IGNORE_INDEX);
+  for (let r = 0; r < p.rows; r++) {
+    for (let t = 0; t < P; t++) {
+      const next = r * p.L + t + 1;
+      if (p.attentionMask[next] === 1 && p.source[next]! >= 0) out[r * P + t] = p.cleanIds[next]!;
+    }
+  }
+  return out;
+}

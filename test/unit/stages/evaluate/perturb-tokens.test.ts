@@ -110,3 +110,28 @@ test('Arabic maps through a char vocabulary: alef forms to bare alef, ya <-> ale
 test('BAD CALL a rate outside [0, 1] is a DataError naming the perturbation', () => {
   assert.throws(() => perturbTokens(DATA, { kind: 'delete', rate: 1.5 }, VOCAB, 1), { name: 'DataError', message: /delete: rate must be in \[0, 1\], but got 1.5/ });
 });
+
+test('the suite: generic kinds for any tokenizer, the Arabic kinds only with a char vocabulary that has the letters', async () => {
+  const { tokenRobustnessSuite } = await import('../../../../stages/evaluate/token-robustness-suite.ts');
+  const generic = tokenRobustnessSuite();
+  assert.deepEqual([...new Set(generic.map((e) => e.kind))], ['substitute', 'delete', 'insert', 'unseen', 'truncate']);
+  assert.equal(generic.length, 4 * 4 + 3);
+  const latin = tokenRobustnessSuite(['<pad>', '<unk>', 'a', 'b']);
+  assert.equal(latin.length, generic.length);
+  const arabic = tokenRobustnessSuite(['<pad>', '<unk>', ' ', '\u0627', '\u0623', '\u064a', '\u0649', '\u0628', '\u062a']);
+  const kinds = [...new Set(arabic.map((e) => e.kind))];
+  assert.deepEqual(kinds.slice(5), ['confusable', 'normalise-alef', 'normalise-ya', 'drop-space', 'split-word']);
+  for (const e of arabic) perturbTokens(DATA, e.perturbation, VOCAB, 1);
+});
+
+test('causal LM labels after a perturbation: the clean next token, none after an inserted one', async () => {
+  const { causalLabelsAfterPerturbation } = await import('../../../../stages/evaluate/perturb-tokens.ts');
+  const lm: TokenRows = { rows: 1, L: 4, inputIds: Int32Array.from([3, 4, 5, 0]), attentionMask: Uint8Array.from([1, 1, 1, 0]) };
+  assert.deepEqual([...causalLabelsAfterPerturbation(perturbTokens(lm, { kind: 'substitute', rate: 0 }, VOCAB, 1))], [4, 5, X]);
+  const unk = perturbTokens(lm, { kind: 'unseen', rate: 1 }, VOCAB, 1);
+  assert.deepEqual([...unk.inputIds], [1, 1, 1, 0]);
+  assert.deepEqual([...causalLabelsAfterPerturbation(unk)], [4, 5, X]);
+  const ins = perturbTokens(lm, { kind: 'insert', rate: 1 }, VOCAB, 1);
+  // [new, 3, new, 4]: position 0 predicts 3 (clean), position 1 an inserted token (none), position 2 predicts 4.
+  assert.deepEqual([...causalLabelsAfterPerturbation(ins)], [3, X, 4]);
+});
