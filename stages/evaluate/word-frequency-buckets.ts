@@ -4,7 +4,7 @@
  * (1 .. frequentMin - 1) or `unseen` (0). DER/WER are then reported per bucket.
  */
 import type { DiacriticErrorRates, Word } from './diacritic-error-rates.ts';
-import { diacriticErrorRates } from './diacritic-error-rates.ts';
+import { diacriticErrorRates, segmentWords } from './diacritic-error-rates.ts';
 
 /** Bucket names, in report order. */
 export const WORD_FREQUENCY_BUCKETS = ['frequent', 'rare', 'unseen'] as const;
@@ -26,6 +26,11 @@ export function countWords(inputIds: ArrayLike<number>, words: readonly Word[]):
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
   return counts;
+}
+
+/** Word counts of a (train) split from its columns; words as in segmentWords. */
+export function trainWordCounts(inputIds: ArrayLike<number>, mask: ArrayLike<number>, labels: ArrayLike<number>, L: number, separators: ReadonlySet<number>): Map<string, number> {
+  return countWords(inputIds, segmentWords(inputIds, mask, labels, L, separators));
 }
 
 /** The bucket of a train count. */
