@@ -135,3 +135,18 @@ test('causal LM labels after a perturbation: the clean next token, none after an
   // [new, 3, new, 4]: position 0 predicts 3 (clean), position 1 an inserted token (none), position 2 predicts 4.
   assert.deepEqual([...causalLabelsAfterPerturbation(ins)], [3, X, 4]);
 });
+
+test('a suite measurement scores both models on the perturbed rows; DER on the clean words', async () => {
+  const { tokenRobustnessMeasurement } = await import('../../../../stages/evaluate/token-robustness-measurement.ts');
+  const entry = { kind: 'drop-space', severity: 3, perturbation: { kind: 'drop-space', rate: 1, space: 2 } as const, missing: 'wrong' as const };
+  const out = perturbTokens(DATA, entry.perturbation, VOCAB, 1);
+  const oneHot = (cls: (i: number) => number) => ({ rows: 2, positions: L, classes: 4, logits: Float64Array.from({ length: 2 * L * 4 }, (_, j) => (cls(Math.floor(j / 4)) === j % 4 ? 5 : 0)) });
+  const gold = (i: number) => Math.max(out.labels![i]!, 0);
+  const student = oneHot(gold);
+  const teacher = oneHot((i) => (i === 0 ? gold(i) : (gold(i) + 1) % 4));
+  const words = segmentWords(DATA.inputIds, DATA.attentionMask, DATA.labels!, L, new Set([2]));
+  const m = tokenRobustnessMeasurement(entry, out, out.labels!, teacher, student, words);
+  // 7 labelled letters survive (the space had no label); the teacher is right at position 0 only.
+  assert.deepEqual([m.positions, m.studentAccuracy, m.teacherAccuracy, m.agreement], [7, 1, 1 / 7, 1 / 7]);
+  assert.deepEqual([m.studentDer, m.teacherDer], [0, 6 / 7]);
+});
