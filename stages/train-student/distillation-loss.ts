@@ -25,6 +25,7 @@
  * at T = T_c; the loss throws otherwise. Dense targets leave T free.
  */
 import { tf } from '../../pipeline/engines/tfjs.ts';
+import { fusedDenseLoss } from './fused-dense-loss.ts';
 
 /** Dense teacher targets: the full teacher logits. */
 export interface DenseTargets {
@@ -262,10 +263,12 @@ export function distillationLoss(
   const { temperature, alpha } = opts;
   if (alpha === 1) {
     checkInputs(studentLogits, labels, null, temperature);
-    return tf.tidy(() => crossEntropy(studentLogits, labels));
+    return fusedDenseLoss(studentLogits, labels, null, opts);
   }
   const t = requireTargets(targets, alpha);
   checkInputs(studentLogits, alpha === 0 ? null : labels, t, temperature);
+  // Dense targets: one op with one custom gradient (fused-dense-loss.ts), ~5x fewer kernels a step.
+  if (t.kind === 'dense') return fusedDenseLoss(studentLogits, alpha === 0 ? null : labels, t.logits, opts);
   return tf.tidy(() => {
     const w = lossWeights(opts);
     const kl = tf.mul(tf.mean(klPerRow(studentLogits, t, temperature)), w.kl);
