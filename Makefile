@@ -30,7 +30,7 @@ DATA_TESTS = $(shell find test/data -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: tfjs-node tfjs-node-link browser help install demo data data-lm data-ar test-data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
+.PHONY: tfjs-node tfjs-node-link browser help install build demo data data-lm data-ar test-data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
@@ -44,6 +44,7 @@ help:
 	@echo "  evaluate             report what the student kept and lost (EXP=...)"
 	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (~15 min on 2 cores)"
 	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
+	@echo "  build                compile the TypeScript into dist/ (make install does it; bin/distill.js falls back to tsx when stale)"
 	@echo "  test                 typecheck, lint, unit and integration tests (on the tensorflow backend too once built)"
 	@echo "  tfjs-node            build the TensorFlow backend into ~/.cache/distill (once per machine) and link it"
 	@echo "  test-slurm           docs/deploy/slurm/submit.sh on a real one-node Slurm cluster (root; installs slurm-wlm, munge)"
@@ -55,11 +56,21 @@ help:
 
 # npm ci when node_modules is missing or older than the lockfile. An optional dependency whose
 # install script cannot download its binary (tfjs-node-gpu without internet) is skipped by npm.
+# npm ci runs the `prepare` script, which builds dist/ (below).
 $(INSTALL_STAMP): package.json package-lock.json
 	ONNXRUNTIME_NODE_INSTALL=$(ORT_INSTALL) npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(INSTALL_STAMP)
+# The compiled JavaScript that bin/distill.js runs (scripts/build-dist.js, ~5-15 s): rebuilt when a
+# source file changed; until then bin/distill.js notices the stale build and runs the sources via tsx.
+SOURCES = $(shell find cli pipeline stages -name '*.ts' -o -name '*-entry.js') tsconfig.json tsconfig.build.json scripts/build-dist.js bin/dist-layout.js
+DIST_STAMP := dist/.build-stamp
+$(DIST_STAMP): $(SOURCES) | $(INSTALL_STAMP)
+	node scripts/build-dist.js
+
+build: $(DIST_STAMP)
+
+install: $(INSTALL_STAMP) $(DIST_STAMP)
 
 # The TensorFlow backend (docs/training.md): @tensorflow/tfjs-node is not in package.json (its install
 # script downloads libtensorflow, which fails offline). `build` fills a cache outside git once per
@@ -143,9 +154,10 @@ test-integration: $(INSTALL_STAMP) tfjs-node-link
 
 # One node:test run over everything, so the closing summary counts every test. The student, loss and
 # export tests run on each backend of DISTILL_TEST_BACKENDS (default cpu,wasm,tensorflow?: tensorflow
-# where `make tfjs-node` has built it, skipped with the reason otherwise; CI requires it).
-test: typecheck lint browser tfjs-node-link
-	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
+# where `make tfjs-node` has built it, skipped with the reason otherwise; CI requires it). The CLI runs
+# from the compiled dist/ (built first; DISTILL_TEST_COMPILED=1 makes cli.test.ts require it).
+test: typecheck lint browser tfjs-node-link build
+	DISTILL_TEST_COMPILED=1 node --import tsx --test --test-concurrency=1 --test-reporter=spec $(UNIT_TESTS) $(INTEGRATION_TESTS)
 
 # The reference datasets built from the full corpora through the CLI and read back: every split's
 # hashes equal the committed data-record.json of lm-brown and ar-diacritics (docs/datasets.md).

@@ -38,7 +38,7 @@ const LAYERING = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.scratch/**', 'artifacts/**', 'runs/**', '**/*.js', '!eslint.config.js'] },
+  { ignores: ['node_modules/**', 'dist/**', '.scratch/**', 'artifacts/**', 'runs/**', '**/*.js', '!eslint.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,8 +7,16 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
-/** The project's root directory (where package.json lives). */
-export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The project's root directory (where package.json lives), from the sources or from their build in dist/. */
+export const projectRoot = rootAbove(dirname(fileURLToPath(import.meta.url)));
+
+/** The nearest directory at or above `dir` that holds package.json (pipeline/.. or dist/pipeline/../..). */
+function rootAbove(dir: string): string {
+  for (let d = dir; ; d = dirname(d)) {
+    if (existsSync(join(d, 'package.json'))) return d;
+    if (dirname(d) === d) return join(dir, '..');
+  }
+}
 
 /** The version of an installed package, read from its package.json without importing it; null if absent. */
 export function packageVersion(name: string): string | null {

@@ -7,6 +7,7 @@ import { fingerprintColumns } from './dataset-manifest.ts';
 import { readDatasetFile } from './read-dataset-file.ts';
 import { RowFingerprint } from './row-fingerprint.ts';
 import { checkLabelValues } from './column-checks.ts';
+import { readVerifiedStats, statStillVerified, verifiedStat, writeVerifiedStats } from './verified-stat.ts';
 
 /** A mismatch between a dataset's files and its manifest. */
 export interface DatasetProblem {
@@ -14,26 +15,44 @@ export interface DatasetProblem {
   problem: string;
 }
 
+/** How {@link checkDatasetFiles} may skip hashing. */
+export interface CheckFilesOptions {
+  /**
+   * Trust a file whose stat (size, mtime, ctime, inode) is the one recorded when its bytes last
+   * matched the same sha256 (verified-stat.ts), and record the stat of every file that matches now.
+   * Default false: every file is hashed (what `distill verify` does).
+   */
+  trustVerifiedStat?: boolean;
+}
+
 /** Checks every file of the listed splits (default all) against the manifest's bytes and sha256. */
-export async function checkDatasetFiles(dir: string, manifest: DatasetManifest, splits?: readonly string[]): Promise<DatasetProblem[]> {
+export async function checkDatasetFiles(dir: string, manifest: DatasetManifest, splits?: readonly string[], opts: CheckFilesOptions = {}): Promise<DatasetProblem[]> {
   const problems: DatasetProblem[] = [];
+  const recorded = opts.trustVerifiedStat ? await readVerifiedStats(dir) : null;
+  let changed = false;
   for (const [name, split] of Object.entries(manifest.splits)) {
     if (splits && !splits.includes(name)) continue;
     for (const f of split.files) {
       const path = join(dir, f.path);
       try {
-        const size = (await stat(path)).size;
-        if (size !== f.bytes) {
-          problems.push({ file: f.path, problem: `is ${size} bytes, the manifest says ${f.bytes}` });
+        const st = await stat(path);
+        if (st.size !== f.bytes) {
+          problems.push({ file: f.path, problem: `is ${st.size} bytes, the manifest says ${f.bytes}` });
           continue;
         }
+        if (recorded !== null && statStillVerified(recorded[f.path], f.sha256, st)) continue;
         const sha = await sha256File(path);
         if (sha !== f.sha256) problems.push({ file: f.path, problem: `sha256 is ${sha}, the manifest says ${f.sha256}` });
+        else if (recorded !== null && (await stat(path)).mtimeMs === st.mtimeMs) {
+          recorded[f.path] = verifiedStat(sha, st);
+          changed = true;
+        }
       } catch (err) {
         problems.push({ file: f.path, problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
       }
     }
   }
+  if (recorded !== null && changed) await writeVerifiedStats(dir, recorded);
   return problems;
 }
 
@@ -110,9 +129,13 @@ export async function checkDatasetContent(dir: string, manifest: DatasetManifest
   return problems;
 }
 
-/** Like {@link checkDatasetFiles} but throws an IntegrityError listing every problem. */
-export async function verifyDatasetFiles(dir: string, manifest: DatasetManifest, splits?: readonly string[]): Promise<void> {
-  const problems = await checkDatasetFiles(dir, manifest, splits);
+/**
+ * Like {@link checkDatasetFiles} but throws an IntegrityError listing every problem. The stages call
+ * it before reading a dataset; by default it trusts a file's recorded verified stat (see
+ * {@link CheckFilesOptions}), so an unchanged dataset is hashed once, not on every run.
+ */
+export async function verifyDatasetFiles(dir: string, manifest: DatasetManifest, splits?: readonly string[], opts: CheckFilesOptions = { trustVerifiedStat: true }): Promise<void> {
+  const problems = await checkDatasetFiles(dir, manifest, splits, opts);
   if (problems.length > 0) {
     throw new IntegrityError(`dataset ${dir} does not match its manifest:\n${problems.map((p) => `  - ${p.file} ${p.problem}`).join('\n')}`);
   }

@@ -1,6 +1,13 @@
-// Worker-thread entry of stages/train-student/batch-worker-client.ts: registers tsx (a worker does
-// not inherit the parent's tsx registration made through its API) and loads the TypeScript worker.
-import { register } from 'tsx/esm/api';
+// Worker-thread entry of stages/train-student/batch-worker-client.ts. In dist/ (the compiled build) it loads
+// the compiled worker beside it; in the source tree it registers tsx (a worker does not inherit the
+// parent's tsx registration made through its API) and loads the TypeScript worker.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./batch-worker.ts');
+const compiled = new URL('./batch-worker.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./batch-worker.ts');
+}

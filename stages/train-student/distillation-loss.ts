@@ -41,6 +41,7 @@ import { tf } from '../../pipeline/engines/tfjs.ts';
 import { checkInputs, checkOptions } from './check-loss-inputs.ts';
 import type { DistillationLossOptions } from './check-loss-inputs.ts';
 import type { Targets } from './distillation-targets.ts';
+import { fusedDenseLoss } from './fused-dense-loss.ts';
 import { klPerRow } from './kl-per-row.ts';
 
 export type { DenseTargets, SampledTargets, Targets, TopKTail, TopKTargets } from './distillation-targets.ts';
@@ -139,10 +140,14 @@ export function distillationLoss(
   const { temperature, alpha } = opts;
   if (alpha === 1) {
     checkInputs(studentLogits, labels, null, temperature, weights);
+    // Unweighted (classification) rows: one op with one custom gradient (fused-dense-loss.ts).
+    if (!weights) return fusedDenseLoss(studentLogits, labels, null, opts);
     return tf.tidy(() => crossEntropy(studentLogits, labels, weights));
   }
   const t = requireTargets(targets, alpha);
   checkInputs(studentLogits, alpha === 0 ? null : labels, t, temperature, weights);
+  // Dense targets without per-row weights: the fused op, ~5x fewer kernels a step than autodiff.
+  if (t.kind === 'dense' && !weights) return fusedDenseLoss(studentLogits, alpha === 0 ? null : labels, t.logits, opts);
   return tf.tidy(() => {
     const w = lossWeights(opts);
     const kl = tf.mul(weightedMean(klPerRow(studentLogits, t, temperature), weights), w.kl);

@@ -6,15 +6,20 @@
  * run-train-student does. Each configuration runs in its own process (TF_ENABLE_ONEDNN_OPTS is read
  * when libtensorflow loads), one epoch per net after a warm-up of 20 steps; the configurations take
  * turns, REPEATS rounds (odd), so that load from elsewhere falls on all of them alike; the figure is
- * the median with min and max. Figures go to docs/benchmarks.md and docs/training.md.
+ * the median with min and max. PyTorch (CPU, one thread, test/bench/pytorch-mlp-epoch.py: same nets,
+ * loss, Adam, batch and epoch) takes its turn in each round too, and every backend's rate is also
+ * given as a ratio to PyTorch's rate of the same round (median, min-max of the per-round ratios).
+ * Figures go to docs/benchmarks.md and docs/training.md.
  *
- * Run: node --import tsx test/bench/backends.bench.ts [--repeats N]   (needs `make tfjs-node` for
- * the tensorflow rows; they are skipped with a message otherwise)
+ * Run: node --import tsx test/bench/backends.bench.ts [--repeats N] [--python PATH]   (needs `make
+ * tfjs-node` for the tensorflow rows and a python with torch (default python3) for the PyTorch row;
+ * either is skipped with a message otherwise)
  * (internal: --child <tensorflow|wasm> runs one round of one configuration and prints JSON.)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { formatSpread, spread } from './spread.ts';
 import { NODE_PACKAGE, nodeBackendLoader, selectBackend, tf } from '../../pipeline/engines/tfjs.ts';
 import type { BackendName } from '../../pipeline/engines/tfjs.ts';
 import { mulberry32 } from '../../pipeline/seeded-random.ts';
@@ -70,37 +75,65 @@ async function child(backend: BackendName): Promise<void> {
 }
 
 function stats(v: number[]): string {
-  const s = [...v].sort((a, b) => a - b);
-  const k = (x: number): string => `${(x / 1000).toFixed(1)}k`;
-  return `${k(s[Math.floor(s.length / 2)]!)} (${k(s[0]!)}-${k(s[s.length - 1]!)})`;
+  const s = spread(v);
+  return `${(s.median / 1000).toFixed(1)}k (${(s.min / 1000).toFixed(1)}k-${(s.max / 1000).toFixed(1)}k)`;
+}
+
+/** Why PyTorch cannot run (no python, no torch), or null when `python` imports torch. */
+function pytorchMissing(python: string): string | null {
+  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (r.error) return `${python} cannot be run (${r.error.message})`;
+  return r.status === 0 ? null : `${python} has no torch (pip install torch==2.13.0, then --python PATH)`;
+}
+
+interface Config {
+  label: string;
+  /** The command of one round: prints one JSON line with `rows` (examples/s per net). */
+  argv: string[];
+  env: Record<string, string>;
+  /** Why it is skipped, or null. */
+  skip: string | null;
 }
 
 async function main(): Promise<void> {
-  const at = process.argv.indexOf('--repeats');
-  const repeats = at > 0 ? Number(process.argv[at + 1]) : 3;
+  const arg = (flag: string): string | undefined => {
+    const at = process.argv.indexOf(flag);
+    return at > 0 ? process.argv[at + 1] : undefined;
+  };
+  const repeats = Number(arg('--repeats') ?? 3);
   if (!(repeats % 2 === 1)) throw new Error(`--repeats must be odd, got ${repeats}`);
+  const python = arg('--python') ?? 'python3';
   const self = fileURLToPath(import.meta.url);
+  const nets = NETS.map((h) => `784-${h.join('-')}-10`);
   console.log(`node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start; ${repeats} epochs of ${STEPS} x ${BATCH} per cell, examples/s median (min-max)`);
-  const configs: Array<{ label: string; backend: BackendName; env: Record<string, string> }> = [
-    { label: 'tensorflow, oneDNN on', backend: 'tensorflow', env: { TF_ENABLE_ONEDNN_OPTS: '1' } },
-    { label: 'tensorflow, oneDNN off', backend: 'tensorflow', env: { TF_ENABLE_ONEDNN_OPTS: '0' } },
-    { label: 'wasm (SIMD, 1 thread)', backend: 'wasm', env: {} },
+  const tfSkip = nodeBackendLoader.isInstalled(NODE_PACKAGE) ? null : `${NODE_PACKAGE} is not installed (make tfjs-node)`;
+  const node = (backend: BackendName): string[] => [process.execPath, '--import', 'tsx', self, '--child', backend];
+  const configs: Config[] = [
+    { label: 'PyTorch CPU, 1 thread', argv: [python, self.replace(/backends\.bench\.ts$/, 'pytorch-mlp-epoch.py'), ...NETS.map((h) => h.join(','))], env: {}, skip: pytorchMissing(python) },
+    { label: 'tensorflow, oneDNN on', argv: node('tensorflow'), env: { TF_ENABLE_ONEDNN_OPTS: '1' }, skip: tfSkip },
+    { label: 'tensorflow, oneDNN off', argv: node('tensorflow'), env: { TF_ENABLE_ONEDNN_OPTS: '0' }, skip: tfSkip },
+    { label: 'wasm (SIMD, 1 thread)', argv: node('wasm'), env: {}, skip: null },
   ];
   const results = configs.map(() => ({ tag: '', rows: {} as Record<string, number[]> }));
-  const runnable = configs.map((c) => c.backend !== 'tensorflow' || nodeBackendLoader.isInstalled(NODE_PACKAGE));
   for (let round = 0; round < repeats; round++) {
     for (const [i, c] of configs.entries()) {
-      if (!runnable[i]) continue;
-      const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', c.backend], { encoding: 'utf8', env: { ...process.env, ...c.env }, stdio: ['ignore', 'pipe', 'ignore'] });
-      const r = JSON.parse(out.trim().split('\n').pop()!) as { tensorflow: string | null; onednn: boolean | null; rows: Record<string, number> };
-      results[i]!.tag = r.tensorflow ? ` (TF ${r.tensorflow}, oneDNN ${r.onednn ? 'on' : 'off'})` : '';
+      if (c.skip !== null) continue;
+      const out = execFileSync(c.argv[0]!, c.argv.slice(1), { encoding: 'utf8', env: { ...process.env, ...c.env }, stdio: ['ignore', 'pipe', 'ignore'] });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { tensorflow?: string | null; onednn?: boolean | null; torch?: string; rows: Record<string, number> };
+      results[i]!.tag = r.tensorflow ? ` (TF ${r.tensorflow}, oneDNN ${r.onednn ? 'on' : 'off'})` : r.torch ? ` (torch ${r.torch})` : '';
       for (const [net, rate] of Object.entries(r.rows)) (results[i]!.rows[net] ??= []).push(rate);
     }
   }
-  console.log(`| backend | ${NETS.map((h) => `784-${h.join('-')}-10`).join(' | ')} |\n|---|---|---|`);
+  const torchRows = configs[0]!.skip === null ? results[0]!.rows : null;
+  console.log(`| backend | ${nets.join(' | ')} | ${nets.map((n) => `${n} / PyTorch`).join(' | ')} |\n|---|---|---|---|---|`);
   for (const [i, c] of configs.entries()) {
-    if (!runnable[i]) console.log(`| ${c.label} | skipped: ${NODE_PACKAGE} is not installed (make tfjs-node) | |`);
-    else console.log(`| ${c.label}${results[i]!.tag} | ${Object.values(results[i]!.rows).map(stats).join(' | ')} |`);
+    if (c.skip !== null) {
+      console.log(`| ${c.label} | skipped: ${c.skip} | | | |`);
+      continue;
+    }
+    const rows = results[i]!.rows;
+    const ratios = nets.map((n) => (torchRows === null ? 'no PyTorch' : formatSpread(spread(rows[n]!.map((v, k) => v / torchRows[n]![k]!)), 2)));
+    console.log(`| ${c.label}${results[i]!.tag} | ${nets.map((n) => stats(rows[n]!)).join(' | ')} | ${ratios.join(' | ')} |`);
   }
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at end`);
 }

@@ -15,6 +15,20 @@ test('--help lists every stage and exits 0', async () => {
   assert.match(r.stdout, /Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error/);
 });
 
+test('--help runs from the compiled dist/ (required under make test) and from the sources', async (t) => {
+  const compiled = await runCli(['--help'], { env: { DISTILL_REQUIRE_COMPILED: '1' } });
+  if (compiled.code !== 0 && process.env.DISTILL_TEST_COMPILED !== '1' && /dist\/ cannot be used/.test(compiled.stderr)) {
+    t.skip(`compiled path not checked: ${compiled.stderr.trim()} (make test builds it and requires it)`);
+  } else {
+    assert.equal(compiled.code, 0, compiled.stderr);
+    assert.match(compiled.stdout, /distill teacher-logits\b/);
+  }
+  const source = await runCli(['--help'], { env: { DISTILL_FROM_SOURCE: '1' } });
+  assert.equal(source.code, 0, source.stderr);
+  assert.match(source.stdout, /distill teacher-logits\b/);
+  if (compiled.code === 0) assert.equal(source.stdout, compiled.stdout, 'the build and the sources print the same help');
+});
+
 test('BAD CALL an unknown command exits 2 with a usage message', async () => {
   const r = await runCli(['trian-student']);
   assert.equal(r.code, 2);
