@@ -5,21 +5,26 @@
  * uninterrupted run draws, and a checkpoint's "RNG state" is just the master seed and the epoch.
  */
 
-/** A uint32 seed derived from the master seed and labels (FNV-1a over their text, then mixed). */
-export function deriveSeed(master: number, ...labels: Array<string | number>): number {
+/** 32-bit FNV-1a over the UTF-16 code units of `text`. */
+export function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
-  const text = `${master}/${labels.join('/')}`;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  // murmur3 finaliser: spreads small differences in the labels over all bits.
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** murmur3's 32-bit finaliser: spreads small differences in the input over all bits. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** A uint32 seed derived from the master seed and labels (FNV-1a over their text, then mixed). */
+export function deriveSeed(master: number, ...labels: Array<string | number>): number {
+  return fmix32(fnv1a32(`${master}/${labels.join('/')}`));
 }
 
 /** mulberry32: a small, fast 32-bit PRNG; returns draws in [0, 1). Same seed, same sequence. */

@@ -15,21 +15,11 @@
  * class j with probability F_j - F_{j-1} = p_j exactly (up to float64 rounding of F), so count_j is
  * Binomial(N, p_j) and E[count_j / N] = p_j.
  */
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+import { fmix32, fnv1a32 } from '../../pipeline/seeded-random.ts';
 
 /** 32-bit FNV-1a of a split name (the split's key in the generator). */
 export function splitKey(split: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < split.length; i++) h = Math.imul(h ^ split.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  return fnv1a32(split);
 }
 
 /** The key of one position: the chained hash of (seed, split, row, position). */

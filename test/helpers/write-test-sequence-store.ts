@@ -65,8 +65,8 @@ function topkColumns(z: Float32Array, k: number, t: number, cols: { idx: Uint32A
   cols.tail[at] = m + Math.log(rest.reduce((s, v) => s + Math.exp(v - m), 0));
 }
 
-function sampleColumns(z: Float32Array, n: number, m: number, t: number, r: () => number, idx: Int32Array, count: Uint16Array, at: number): void {
-  const p = softmaxRow(z, t);
+/** N draws from the distribution `p` by inverse CDF with the generator `r`: class -> times drawn. */
+export function drawCounts(p: ArrayLike<number>, n: number, r: () => number): Map<number, number> {
   const counts = new Map<number, number>();
   for (let s = 0; s < n; s++) {
     let u = r();
@@ -74,6 +74,11 @@ function sampleColumns(z: Float32Array, n: number, m: number, t: number, r: () =
     while (j < p.length - 1 && u >= p[j]!) u -= p[j++]!;
     counts.set(j, (counts.get(j) ?? 0) + 1);
   }
+  return counts;
+}
+
+function sampleColumns(z: Float32Array, n: number, m: number, t: number, r: () => number, idx: Int32Array, count: Uint16Array, at: number): void {
+  const counts = drawCounts(softmaxRow(z, t), n, r);
   const slots = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   slots.forEach(([j, c], s) => {
     idx[at * m + s] = j;

@@ -10,6 +10,7 @@ import { agreementAndKl, distillationLoss } from '../../../../stages/train-stude
 import type { Targets } from '../../../../stages/train-student/distillation-loss.ts';
 import { mulberry32 as rng } from '../../../../pipeline/seeded-random.ts';
 import { forEachTestBackend } from '../../../helpers/test-backends.ts';
+import { drawCounts } from '../../../helpers/write-test-sequence-store.ts';
 
 type Matrix = number[][];
 
@@ -81,14 +82,7 @@ function draw(zt: Matrix, t: number, n: number, m: number, seed: number): Draws 
   const r = rng(seed);
   const out: Draws = { index: [], count: [] };
   for (const row of zt) {
-    const p = softmax(row, t);
-    const counts = new Map<number, number>();
-    for (let s = 0; s < n; s++) {
-      let u = r();
-      let j = 0;
-      while (j < p.length - 1 && u >= p[j]!) u -= p[j++]!;
-      counts.set(j, (counts.get(j) ?? 0) + 1);
-    }
+    const counts = drawCounts(softmax(row, t), n, r);
     const ids = [...counts.keys()];
     assert.ok(ids.length <= m, `need m >= ${ids.length} slots`);
     out.index.push([...ids, ...new Array<number>(m - ids.length).fill(-1)]);
