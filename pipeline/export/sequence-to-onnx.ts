@@ -1,5 +1,5 @@
 /**
- * Exports a sequence student (stages/train-student/build-sequence-student.ts) to ONNX: inputs
+ * Exports a sequence student (../student/sequence/build-sequence-student.ts) to ONNX: inputs
  * `input_ids` int32 [batch, L] and `attention_mask` float32 [batch, L], output `logits` float32
  * [batch, L, V]; opset 17 (LayerNormalization). The context L is fixed at export; the batch is dynamic.
  * Supported: `embedding`, `window-mlp`, `transformer` (Gather, Mul, Pad, Slice, Concat, MatMul, Add,

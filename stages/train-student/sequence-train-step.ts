@@ -3,7 +3,7 @@ import type { DistillationLossOptions } from './check-loss-inputs.ts';
 import { distillationLoss } from './distillation-loss.ts';
 import type { SequenceBatchTensors } from './sequence-batch.ts';
 import { flattenPositions } from './sequence-batch.ts';
-import type { SequenceStudent } from './sequence-student.ts';
+import type { SequenceStudent } from '../../pipeline/student/sequence/sequence-student.ts';
 
 /** The loss of a sequence batch: the distillation loss over the flattened [B*P, V] positions, weighted by target position. */
 export function sequenceLoss(student: SequenceStudent, batch: SequenceBatchTensors, loss: DistillationLossOptions): tf.Scalar {

@@ -21,10 +21,10 @@ import type { StudentSection } from '../../pipeline/config/experiment-config.ts'
 import { selectBackend, tf } from '../../pipeline/engines/tfjs.ts';
 import type { BackendRequest } from '../../pipeline/engines/tfjs.ts';
 import { mulberry32 } from '../../pipeline/seeded-random.ts';
-import { buildSequenceStudent } from '../../stages/train-student/build-sequence-student.ts';
-import { embeddingMethodFor } from '../../stages/train-student/embedding-block.ts';
+import { buildSequenceStudent } from '../../pipeline/student/sequence/build-sequence-student.ts';
+import { embeddingMethodFor } from '../../pipeline/student/sequence/embedding-block.ts';
 import { flattenPositions, sequenceBatchTensors } from '../../stages/train-student/sequence-batch.ts';
-import type { SequenceStudent } from '../../stages/train-student/sequence-student.ts';
+import type { SequenceStudent } from '../../pipeline/student/sequence/sequence-student.ts';
 import { sequenceTrainStep } from '../../stages/train-student/sequence-train-step.ts';
 import { checkOddRepeat, formatSpread, spread } from './spread.ts';
 

@@ -11,7 +11,7 @@ import { sequenceToOnnx } from '../../../../pipeline/export/sequence-to-onnx.ts'
 import type { SequenceExportInput } from '../../../../pipeline/export/sequence-to-onnx.ts';
 import { encodeModel } from '../../../../pipeline/onnx/encode-model.ts';
 import { silentReporter } from '../../../../pipeline/reporter.ts';
-import { buildSequenceStudent, sequenceSpec } from '../../../../stages/train-student/build-sequence-student.ts';
+import { buildSequenceStudent, sequenceSpec } from '../../../../pipeline/student/sequence/build-sequence-student.ts';
 
 const V = 13;
 const L = 7;

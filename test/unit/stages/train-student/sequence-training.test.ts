@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { StudentSection } from '../../../../pipeline/config/experiment-config.ts';
 import { tf } from '../../../../pipeline/engines/tfjs.ts';
 import type { StoreEncoding } from '../../../../pipeline/store/soft-target-store.ts';
-import { buildSequenceStudent } from '../../../../stages/train-student/build-sequence-student.ts';
+import { buildSequenceStudent } from '../../../../pipeline/student/sequence/build-sequence-student.ts';
 import { agreementAndKl } from '../../../../stages/train-student/distillation-loss.ts';
 import { flattenPositions, sequenceBatchTensors } from '../../../../stages/train-student/sequence-batch.ts';
 import type { SequenceHostBatch } from '../../../../stages/train-student/sequence-batch.ts';

@@ -1,4 +1,4 @@
-import { tf } from '../../pipeline/engines/tfjs.ts';
+import { tf } from '../../engines/tfjs.ts';
 
 /**
  * How token ids become vectors: `gather` (a table lookup, tf.gather) or `one-hot` (one-hot ids times

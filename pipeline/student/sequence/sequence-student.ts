@@ -2,8 +2,8 @@
  * The contract of a sequence student: token ids and their attention mask in, logits at every position
  * out. Each architecture is a block in its own file (sequence-blocks.ts dispatches).
  */
-import type { SequenceArch } from '../../pipeline/config/experiment-config.ts';
-import type { tf } from '../../pipeline/engines/tfjs.ts';
+import type { SequenceArch } from '../../config/experiment-config.ts';
+import type { tf } from '../../engines/tfjs.ts';
 import type { EmbeddingMethod } from './embedding-block.ts';
 
 /** What a sequence student is built for. */

@@ -1,4 +1,4 @@
-import { tf } from '../../pipeline/engines/tfjs.ts';
+import { tf } from '../../engines/tfjs.ts';
 import { denseSeq, embed, layerNorm } from './embedding-block.ts';
 import type { SeededVariables } from './seeded-variables.ts';
 import type { SequenceShape } from './sequence-student.ts';

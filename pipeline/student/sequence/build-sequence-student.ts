@@ -1,6 +1,6 @@
-import type { SequenceArch, StudentSection } from '../../pipeline/config/experiment-config.ts';
-import { tf } from '../../pipeline/engines/tfjs.ts';
-import { ConfigError } from '../../pipeline/errors.ts';
+import type { SequenceArch, StudentSection } from '../../config/experiment-config.ts';
+import { tf } from '../../engines/tfjs.ts';
+import { ConfigError } from '../../errors.ts';
 import { denseSeq, embed } from './embedding-block.ts';
 import { recurrentBlock } from './recurrent-block.ts';
 import { SeededVariables } from './seeded-variables.ts';

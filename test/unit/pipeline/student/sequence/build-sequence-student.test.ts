@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StudentSection } from '../../../../pipeline/config/experiment-config.ts';
-import { tf } from '../../../../pipeline/engines/tfjs.ts';
-import { mulberry32 as rng } from '../../../../pipeline/seeded-random.ts';
-import { buildSequenceStudent } from '../../../../stages/train-student/build-sequence-student.ts';
-import { embed } from '../../../../stages/train-student/embedding-block.ts';
-import { sequenceBatchTensors } from '../../../../stages/train-student/sequence-batch.ts';
-import type { SequenceShape } from '../../../../stages/train-student/sequence-student.ts';
-import { sequenceTrainStep } from '../../../../stages/train-student/sequence-train-step.ts';
-import { forEachTestBackend } from '../../../helpers/test-backends.ts';
+import type { StudentSection } from '../../../../../pipeline/config/experiment-config.ts';
+import { tf } from '../../../../../pipeline/engines/tfjs.ts';
+import { mulberry32 as rng } from '../../../../../pipeline/seeded-random.ts';
+import { buildSequenceStudent } from '../../../../../pipeline/student/sequence/build-sequence-student.ts';
+import { embed } from '../../../../../pipeline/student/sequence/embedding-block.ts';
+import { sequenceBatchTensors } from '../../../../../stages/train-student/sequence-batch.ts';
+import type { SequenceShape } from '../../../../../pipeline/student/sequence/sequence-student.ts';
+import { sequenceTrainStep } from '../../../../../stages/train-student/sequence-train-step.ts';
+import { forEachTestBackend } from '../../../../helpers/test-backends.ts';
 
 const V = 11;
 const L = 6;

@@ -1,5 +1,5 @@
-import { tf } from '../../pipeline/engines/tfjs.ts';
-import { deriveSeed } from '../../pipeline/seeded-random.ts';
+import { tf } from '../../engines/tfjs.ts';
+import { deriveSeed } from '../../seeded-random.ts';
 
 /**
  * The trainable variables of a student built from tfjs ops, created in a fixed order with initial
