@@ -14,6 +14,8 @@ import { OnnxGraphBuilder } from './onnx-graph-builder.ts';
 export interface SequenceExportInput {
   arch: 'embedding' | 'window-mlp' | 'gru' | 'lstm' | 'transformer';
   vocab: number;
+  /** Output classes per position (token classification); absent = vocab. */
+  classes?: number;
   context: number;
   causal: boolean;
   dModel: number;
@@ -128,7 +130,7 @@ export function sequenceToOnnx(s: SequenceExportInput): SequenceExport {
         { name: 'input_ids', dtype: 'int32', shape: ['batch', s.context] },
         { name: 'attention_mask', dtype: 'float32', shape: ['batch', s.context] },
       ],
-      outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', s.context, s.vocab] }],
+      outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', s.context, s.classes ?? s.vocab] }],
     },
   };
   return { exportable: true, spec, parameters: g.parameters, ops: [...new Set(g.ops)] };

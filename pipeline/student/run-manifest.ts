@@ -26,6 +26,40 @@ export interface SplitMetrics {
   klAtT: number | null;
   /** The training objective on this split: alpha * ce + (1 - alpha) * T^2 * klAtT (ce alone when alpha = 1 or no targets). */
   loss: number;
+  /**
+   * Sequence students only: per-token metrics over target positions (rows above stay dataset rows;
+   * accuracy and ce are then per labelled position). Absent for classification runs.
+   */
+  sequence?: SequenceSplitMetrics;
+}
+
+/** Per-token metrics of a sequence student on one split (target positions only; padding never counts). */
+export interface SequenceSplitMetrics {
+  /** Target positions scored (weight 1). */
+  positions: number;
+  /** Mean per-token NLL of the student's hard label (nats) and exp of it. */
+  nll: number;
+  perplexity: number;
+  /** The teacher's, from a dense cache; null otherwise. */
+  teacherNll: number | null;
+  teacherPerplexity: number | null;
+}
+
+/** What a sequence student was built for (run-manifest.json `student.sequence`). */
+export interface SequenceStudentRecord {
+  task: 'token-classification' | 'causal-lm';
+  /** token: position t is labelled; next-token: position t predicts token t + 1. */
+  target: 'token' | 'next-token';
+  /** Context L (tokens per row) and P target positions per row. */
+  context: number;
+  positions: number;
+  /** Output classes per position: the vocabulary (causal LM) or the label classes (token classification). */
+  vocab: number;
+  /** Input vocabulary (token ids lie in [0, inputVocab)). */
+  inputVocab: number;
+  macsPerToken: number;
+  /** How ids were looked up when training. */
+  embedding: 'gather' | 'one-hot';
 }
 
 /** One line of metrics.jsonl: an epoch's training loss and evaluation. */
@@ -71,7 +105,7 @@ export interface RunManifest {
   backend: Omit<BackendChoice, 'notice'>;
   /** Master seed; init, shuffle and dropout seeds derive from it (pipeline/seeded-random.ts). */
   seeds: { master: number; derivation: string };
-  student: { arch: string; inputShape: number[]; classes: number; params: number; forwardMacsPerExample: number; feature: string; inputScale: number };
+  student: { arch: string; inputShape: number[]; classes: number; params: number; forwardMacsPerExample: number; feature: string; inputScale: number; sequence?: SequenceStudentRecord };
   training: {
     epochs: number;
     rowsPerEpoch: number;

@@ -5,6 +5,7 @@ import { denseSeq, embed } from './embedding-block.ts';
 import { recurrentBlock } from './recurrent-block.ts';
 import { SeededVariables } from './seeded-variables.ts';
 import type { SequenceShape, SequenceStudent } from './sequence-student.ts';
+import { outputClasses } from './sequence-student.ts';
 import { transformerBlock } from './transformer-block.ts';
 import { windowMlpBlock } from './window-mlp-block.ts';
 
@@ -86,9 +87,9 @@ export function buildSequenceStudent(section: StudentSection, shape: SequenceSha
     block = recurrentBlock({ cell: arch, dModel: spec.dModel, layers: spec.layers, bidirectional: spec.bidirectional }, shape, vars);
   } else {
     const table = vars.normal('embed/tokens', [shape.vocab, spec.dModel]);
-    const w = vars.glorot('logits/kernel', [spec.dModel, shape.vocab]);
-    const b = vars.constant('logits/bias', shape.vocab, 0);
-    block = { apply: (ids) => denseSeq(embed(table as tf.Tensor2D, ids, shape.embedding), w as tf.Tensor2D, b as tf.Tensor1D), macsPerToken: spec.dModel * shape.vocab };
+    const w = vars.glorot('logits/kernel', [spec.dModel, outputClasses(shape)]);
+    const b = vars.constant('logits/bias', outputClasses(shape), 0);
+    block = { apply: (ids) => denseSeq(embed(table as tf.Tensor2D, ids, shape.embedding), w as tf.Tensor2D, b as tf.Tensor1D), macsPerToken: spec.dModel * outputClasses(shape) };
   }
   return {
     arch,

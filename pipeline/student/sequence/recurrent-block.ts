@@ -2,6 +2,7 @@ import { tf } from '../../engines/tfjs.ts';
 import { denseSeq, embed } from './embedding-block.ts';
 import type { SeededVariables } from './seeded-variables.ts';
 import type { SequenceShape } from './sequence-student.ts';
+import { outputClasses } from './sequence-student.ts';
 
 /** Recurrent sizes (student.arch gru|lstm, dModel, layers, bidirectional). */
 export interface RecurrentSpec {
@@ -38,8 +39,8 @@ export function recurrentBlock(spec: RecurrentSpec, shape: SequenceShape, vars: 
     macsPerToken += dirs * gates * (fanIn * d + d * d);
     fanIn = dirs * d;
   }
-  const out = { w: vars.glorot('logits/kernel', [fanIn, shape.vocab]), b: vars.constant('logits/bias', shape.vocab, 0) };
-  macsPerToken += fanIn * shape.vocab;
+  const out = { w: vars.glorot('logits/kernel', [fanIn, outputClasses(shape)]), b: vars.constant('logits/bias', outputClasses(shape), 0) };
+  macsPerToken += fanIn * outputClasses(shape);
   const apply = (ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D => {
     let h: tf.Tensor3D = embed(table as tf.Tensor2D, ids, shape.embedding);
     const m = tf.cast(mask, 'bool');

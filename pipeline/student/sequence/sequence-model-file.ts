@@ -142,6 +142,6 @@ export async function loadSequenceStudent(modelJson: string, embedding?: Sequenc
 /** The exporter's input for a saved student (no tfjs needed). */
 export function sequenceExportInput(model: ReadSequenceModel): SequenceExportInput {
   const spec = sequenceSpec(model.file.student);
-  const { vocab, context, causal } = model.file.shape;
-  return { arch: spec.arch, vocab, context, causal, dModel: spec.dModel, heads: spec.heads, layers: spec.layers, window: spec.window, hidden: spec.hidden, activation: spec.activation, weights: model.weights };
+  const { vocab, classes, context, causal } = model.file.shape;
+  return { arch: spec.arch, vocab, ...(classes !== undefined ? { classes } : {}), context, causal, dModel: spec.dModel, heads: spec.heads, layers: spec.layers, window: spec.window, hidden: spec.hidden, activation: spec.activation, weights: model.weights };
 }

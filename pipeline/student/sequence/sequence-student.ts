@@ -10,6 +10,8 @@ import type { EmbeddingMethod } from './embedding-block.ts';
 export interface SequenceShape {
   /** Vocabulary size V (the store's classes; token ids lie in [0, V)). */
   vocab: number;
+  /** Output classes per position: the label classes of token classification; absent = vocab (a language model). */
+  classes?: number;
   /** Context L: positions per row of the token dataset. */
   context: number;
   /** True for a causal LM: position t sees tokens 0..t only. False for token classification. */
@@ -18,6 +20,11 @@ export interface SequenceShape {
   seed: number;
   /** How ids are looked up (see embeddingMethodFor). */
   embedding: EmbeddingMethod;
+}
+
+/** Output logits per position: `classes`, else the vocabulary. */
+export function outputClasses(shape: Pick<SequenceShape, 'vocab' | 'classes'>): number {
+  return shape.classes ?? shape.vocab;
 }
 
 /** A sequence student and its forward pass. */

@@ -2,6 +2,7 @@ import { tf } from '../../engines/tfjs.ts';
 import { denseSeq, embed, layerNorm } from './embedding-block.ts';
 import type { SeededVariables } from './seeded-variables.ts';
 import type { SequenceShape } from './sequence-student.ts';
+import { outputClasses } from './sequence-student.ts';
 
 /** Transformer sizes (student.dModel, layers, heads, mlpRatio, context). */
 export interface TransformerSpec {
@@ -73,10 +74,10 @@ export function transformerBlock(spec: TransformerSpec, shape: SequenceShape, va
   }
   const lnfg = vars.constant('final_ln/gain', d, 1);
   const lnfb = vars.constant('final_ln/shift', d, 0);
-  const wOut = vars.glorot('logits/kernel', [d, shape.vocab]);
-  const bOut = vars.constant('logits/bias', shape.vocab, 0);
+  const wOut = vars.glorot('logits/kernel', [d, outputClasses(shape)]);
+  const bOut = vars.constant('logits/bias', outputClasses(shape), 0);
   const l = shape.context;
-  const macsPerToken = spec.layers * (4 * d * d + 2 * d * hidden + 2 * l * d) + d * shape.vocab;
+  const macsPerToken = spec.layers * (4 * d * d + 2 * d * hidden + 2 * l * d) + d * outputClasses(shape);
   const apply = (ids: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor3D => {
     const len = ids.shape[1];
     let x = tf.add(embed(tokens as tf.Tensor2D, ids, shape.embedding), tf.slice(positions, [0, 0], [len, d])) as tf.Tensor3D;

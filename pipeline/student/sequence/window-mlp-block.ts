@@ -2,6 +2,7 @@ import { tf } from '../../engines/tfjs.ts';
 import { denseSeq, embed } from './embedding-block.ts';
 import type { SeededVariables } from './seeded-variables.ts';
 import type { SequenceShape } from './sequence-student.ts';
+import { outputClasses } from './sequence-student.ts';
 
 /** Window-MLP sizes (student.dModel, window, hidden, activation). */
 export interface WindowMlpSpec {
@@ -37,8 +38,8 @@ export function windowMlpBlock(spec: WindowMlpSpec, shape: SequenceShape, vars: 
     macsPerToken += fanIn * units;
     fanIn = units;
   });
-  const out = { w: vars.glorot('logits/kernel', [fanIn, shape.vocab]), b: vars.constant('logits/bias', shape.vocab, 0) };
-  macsPerToken += fanIn * shape.vocab;
+  const out = { w: vars.glorot('logits/kernel', [fanIn, outputClasses(shape)]), b: vars.constant('logits/bias', outputClasses(shape), 0) };
+  macsPerToken += fanIn * outputClasses(shape);
   const before = -offsets[0]!;
   const after = offsets[offsets.length - 1]!;
   const act = spec.activation;

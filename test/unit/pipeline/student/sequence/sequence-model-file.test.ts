@@ -13,13 +13,14 @@ const section: StudentSection = { arch: 'transformer', hidden: [12], activation:
 const ids = Int32Array.from([1, 4, 2, 7, 3, 0, 5, 5, 8, 2, 1, 0]);
 const mask = Float32Array.from([1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 0]);
 
-test('save then load gives the same logits; the export input names every variable', async () => {
+test('save then load gives the same logits (11 input ids, 5 output classes per position); the export input names every variable', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'seq-model-'));
   try {
-    const s = buildSequenceStudent(section, { vocab: 11, context: 6, causal: true, seed: 3, embedding: 'gather' });
+    const s = buildSequenceStudent(section, { vocab: 11, classes: 5, context: 6, causal: false, seed: 3, embedding: 'gather' });
     s.variables.forEach((v, i) => tf.tidy(() => v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.1, 'float32', 50 + i)))));
     const logits = (x: typeof s): Float32Array => tf.tidy(() => x.apply(tf.tensor2d(ids, [2, 6], 'int32'), tf.tensor2d(mask, [2, 6])).dataSync() as Float32Array);
     const before = logits(s);
+    assert.equal(before.length, 2 * 6 * 5);
     const saved = await saveSequenceStudent(s, section, dir);
     assert.equal(saved.weightsBytes, s.params * 4);
     s.dispose();
@@ -29,6 +30,8 @@ test('save then load gives the same logits; the export input names every variabl
     const input = sequenceExportInput(await readSequenceModel(join(dir, 'model.json')));
     assert.equal(input.arch, 'transformer');
     assert.equal(input.context, 6);
+    assert.equal(input.classes, 5);
+    assert.deepEqual(input.weights.get('logits/kernel')?.shape, [8, 5]);
     assert.ok(input.weights.has('logits/kernel'));
   } finally {
     await rm(dir, { recursive: true, force: true });
