@@ -38,7 +38,7 @@ function contextOf(card: TeacherCard, dataset: DatasetManifest, cardPath: string
 /**
  * The sequence layout of a sequence teacher on a dataset, or null for a classification teacher.
  * Refuses (DataError naming both sides): a dataset of another task, a tokenizer with another sha256
- * (or none), a context longer than the teacher's, and a vocabulary larger than the teacher's.
+ * (or none), a context longer than the teacher's, and (causal LM) a vocabulary larger than the teacher's.
  */
 export function sequenceLayout(card: TeacherCard, dataset: DatasetManifest, cardPath: string, datasetDir: string): SequenceLayout | null {
   if (card.tokenizer) {
@@ -56,7 +56,8 @@ export function sequenceLayout(card: TeacherCard, dataset: DatasetManifest, card
   if (card.context !== undefined && context > card.context) {
     throw new DataError(`${datasetDir}: windows of ${context} tokens are longer than the teacher's context ${card.context} (${cardPath}); rebuild the dataset with --context ${card.context} or less`);
   }
-  if (dataset.tokenizer && dataset.tokenizer.vocabSize > card.classes.count) {
+  // A causal LM's outputs are its input vocabulary; a token classifier's are label classes (40 letters in, 15 marks out).
+  if (card.task === 'causal-lm' && dataset.tokenizer && dataset.tokenizer.vocabSize > card.classes.count) {
     throw new DataError(`${datasetDir}: the tokenizer has ${dataset.tokenizer.vocabSize} ids, more than the teacher's vocabulary of ${card.classes.count} (${cardPath} classes.count)`);
   }
   const target = card.task === 'causal-lm' ? 'next-token' : 'token';

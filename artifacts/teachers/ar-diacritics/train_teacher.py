@@ -262,7 +262,7 @@ def card(sha, vocab_sha, params, test):
             {"name": "input_ids", "column": "input_ids", "dtype": "int64", "shape": ["batch", "seq"]},
             {"name": "attention_mask", "column": "attention_mask", "dtype": "int64", "shape": ["batch", "seq"]},
         ],
-        "maxSeq": ar_data.L,
+        "context": ar_data.L,
         "output": {"name": "logits", "kind": "logits", "shape": ["batch", "seq", N_CLASSES]},
         "classes": {"count": N_CLASSES, "names": ar_data.CLASSES},
         "description": (
