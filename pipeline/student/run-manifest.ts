@@ -71,6 +71,8 @@ export interface EpochMetrics {
   examples: number;
   trainSeconds: number;
   examplesPerSecond: number;
+  /** Sequence students: real (unpadded) tokens trained on per second. */
+  tokensPerSecond?: number;
   eval: SplitMetrics;
 }
 
