@@ -79,7 +79,7 @@ export async function evaluateSequenceSplit(student: SequenceStudent, split: Seq
     klTemperature,
     klAtT: meanKlAtT,
     loss: combineLoss(ce, meanKlAtT, klAtTOk ? opts.loss : { ...opts.loss, alpha: 1 }),
-    sequence: { positions: m.positions, nll: m.nll, perplexity: m.perplexity, teacherNll: m.teacherNll, teacherPerplexity: m.teacherPerplexity },
+    sequence: { positions: m.positions, labelled: sums.labelled, nll: m.nll, perplexity: m.perplexity, teacherNll: m.teacherNll, teacherPerplexity: m.teacherPerplexity },
   };
 }
 
