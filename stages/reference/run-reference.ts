@@ -95,12 +95,21 @@ interface Variant {
   exp: LoadedExperiment;
 }
 
+/** Whether a JSON file in an experiment folder is a config (it names the experiment schema or extends one), not a data record. */
+async function isExperimentConfig(file: string): Promise<boolean> {
+  const read = await readJsonFile(file);
+  if (!read.ok || typeof read.value !== 'object' || read.value === null) return true; // let loadExperiment name the problem
+  const v = read.value as Record<string, unknown>;
+  return typeof v.extends === 'string' || (typeof v.$schema === 'string' && v.$schema.endsWith('experiment.schema.json'));
+}
+
 async function discoverVariants(dir: string, workspace: string): Promise<Variant[]> {
   const names = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== REFERENCE_METRICS && !f.endsWith('.resolved.json')).sort();
   if (!names.includes('experiment.json')) throw new ConfigError(`${dir}: no experiment.json (an experiment directory holds experiment.json and optional variants)`);
   const variants: Variant[] = [];
   for (const f of names) {
     const file = join(dir, f);
+    if (f !== 'experiment.json' && !(await isExperimentConfig(file))) continue;
     const exp = await loadExperiment(file, [], workspace);
     if (!exp.config.train) continue;
     variants.push({ name: basename(exp.config.train.run), file, exp });
