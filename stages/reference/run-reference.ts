@@ -241,11 +241,13 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
 
   const comparisons: ReferenceMetrics['comparisons'] = {};
-  const hard = Object.entries(out).find(([, r]) => r.alpha === 1);
-  if (hard) {
-    for (const [name, r] of Object.entries(out)) {
-      if (r.alpha < 1) comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
-    }
+  // Each distilled variant is compared with the hard-label variant of the same student (else the first one).
+  const studentOf = (name: string): string => JSON.stringify(variants.find((v) => v.name === name)!.exp.config.student);
+  const hards = Object.entries(out).filter(([, r]) => r.alpha === 1);
+  for (const [name, r] of Object.entries(out)) {
+    if (r.alpha === 1 || hards.length === 0) continue;
+    const hard = hards.find(([h]) => studentOf(h) === studentOf(name)) ?? hards[0]!;
+    comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
   }
   const metrics: ReferenceMetrics = {
     kind: 'distill.reference-metrics',
