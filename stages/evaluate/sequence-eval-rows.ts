@@ -96,7 +96,10 @@ export async function trainStatistics(inp: SequenceEvaluateInputs, s: TokenShape
     if (id < 0 || id >= s.C) throw new DataError(`${inp.datasetDir} split "${trainSplit}": token id ${id} at flat position ${i} is outside the teacher's vocabulary [0, ${s.C})`);
     counts[id]! += 1;
   });
-  return { tokenBuckets: new Map(frequencyBuckets(counts).map((b, id) => [id, TOKEN_FREQUENCY_BUCKETS[b]!])) };
+  // Inserted bucket by bucket, so the report lists frequent, middle, rare in that order.
+  const bucketOf = frequencyBuckets(counts);
+  const ids = bucketOf.map((_, id) => id).sort((a, b) => bucketOf[a]! - bucketOf[b]! || a - b);
+  return { tokenBuckets: new Map(ids.map((id) => [id, TOKEN_FREQUENCY_BUCKETS[bucketOf[id]!]!])) };
 }
 
 /** Largest number of distinct values a slice column may have to be broken down in the report. */

@@ -8,12 +8,10 @@ import { getSplit, readDatasetManifest } from '../../pipeline/dataset/dataset-ma
 import type { DatasetManifest, DatasetSplit } from '../../pipeline/dataset/dataset-manifest.ts';
 import { ConfigError, DataError } from '../../pipeline/errors.ts';
 import { resolveEvaluateSection } from '../../pipeline/eval/resolve-evaluate-section.ts';
-import { readJsonFile } from '../../pipeline/io/read-json.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
-import { findModelJson } from '../../pipeline/student/load-student-model.ts';
 import { resolveStudentRun } from '../../pipeline/student/resolve-student-run.ts';
 import type { StudentRun } from '../../pipeline/student/resolve-student-run.ts';
-import { isSequenceModelFile } from '../../pipeline/student/sequence/sequence-model-file.ts';
+import { isSequenceRun } from '../../pipeline/student/sequence/sequence-model-file.ts';
 import { resolveBaseline } from './evaluate-inputs.ts';
 
 /** What a sequence evaluation reads and where it writes, resolved before any model is loaded. */
@@ -32,18 +30,6 @@ export interface SequenceEvaluateInputs {
   exportDir: string;
   teacherDir: string;
   sessionOptions: { device: EvaluateSection['device']; intraOpThreads: EvaluateSection['intraOpThreads']; graphOptimization: 'all' };
-}
-
-/** True when a run folder's model.json is a sequence student's; false when it has none or another kind. */
-export async function isSequenceRun(runDir: string): Promise<boolean> {
-  let modelJson: string;
-  try {
-    modelJson = await findModelJson(runDir);
-  } catch {
-    return false;
-  }
-  const read = await readJsonFile(modelJson);
-  return read.ok && isSequenceModelFile(read.value);
 }
 
 /**
