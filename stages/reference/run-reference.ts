@@ -48,6 +48,8 @@ export interface SeedResult {
   kl: number | null;
   trainSeconds: number;
   examplesPerSecond: number;
+  /** Sequence runs: testErrors/testAccuracy are over labelled token positions (for diacritics, 1 - accuracy is the DER over letters); plus perplexity. */
+  sequence?: { labelled: number; tokenErrorRate: number; perplexity: number; tokensPerSecond: number | null };
 }
 
 /** A variant's results over the seeds. */
@@ -60,6 +62,9 @@ export interface VariantResult {
   seeds: SeedResult[];
   testErrors: Summary;
   testAccuracy: Summary;
+  /** Sequence variants: token error rate and perplexity over the seeds. */
+  tokenErrorRate?: Summary;
+  perplexity?: Summary;
 }
 
 /** reference-metrics.json. */
@@ -70,11 +75,18 @@ export interface ReferenceMetrics {
   command: string;
   seeds: number[];
   teacher: TeacherAccuracy & { sha256: string };
-  stores: Record<string, { encoding: string; bytesPerExample: number; rows: number; bytes: number; seconds: number | null }>;
+  stores: Record<string, { encoding: string; bytesPerExample: number; rows: number; bytes: number; seconds: number | null; bytesPerToken?: number }>;
   variants: Record<string, VariantResult>;
   /** Distilled variants against the hard-label baseline (alpha = 1). */
   comparisons: Record<string, { against: string; gap: number; spread: number; beats: boolean }>;
   software: ReturnType<typeof softwareProvenance>;
+}
+
+/** A store encoding in one line: `dense float16`, `topk k=8 T=1 float16`, `sampled N=12 T=1`. */
+function encodingLabel(e: { mode: string; k?: number | undefined; temperature?: number | undefined; precision?: string | undefined; samples?: number | undefined }): string {
+  if (e.mode === 'topk') return `topk k=${e.k} T=${e.temperature ?? 1} ${e.precision}`;
+  if (e.mode === 'sampled') return `sampled N=${e.samples} T=${e.temperature ?? 1}`;
+  return `dense ${e.precision}`;
 }
 
 interface Variant {
@@ -130,15 +142,17 @@ async function trainSeed(v: Variant, seed: number, workspace: string, reporter: 
   const m = await readJson<RunManifest>(join(resolveInWorkspace(workspace, 'train.run', run), RUN_MANIFEST));
   // The test split, scored once after training (runs before dataset.validation: the last epoch's eval was the test split).
   const e = m.test ?? m.final.eval;
+  const sq = e.sequence;
   const result: SeedResult = {
     seed,
     run,
-    testErrors: Math.round((1 - e.accuracy) * e.rows),
+    testErrors: Math.round((1 - e.accuracy) * (sq ? sq.labelled : e.rows)),
     testAccuracy: e.accuracy,
     agreement: e.agreement ?? null,
     kl: e.kl ?? null,
     trainSeconds: Math.round((Date.parse(m.finishedAt) - Date.parse(m.createdAt)) / 100) / 10,
     examplesPerSecond: Math.round(m.final.examplesPerSecond),
+    ...(sq ? { sequence: { labelled: sq.labelled, tokenErrorRate: 1 - e.accuracy, perplexity: sq.perplexity, tokensPerSecond: m.final.tokensPerSecond === undefined ? null : Math.round(m.final.tokensPerSecond) } } : {}),
   };
   reporter.info(`${label}: ${result.testErrors} test errors (accuracy ${(100 * result.testAccuracy).toFixed(2)}%)`);
   return [v.name, result];
@@ -153,8 +167,7 @@ async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: str
     const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
     const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
     const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
-    const enc = m.encoding.mode === 'topk' ? `topk k=${m.encoding.k} T=${m.encoding.temperature} ${m.encoding.precision}` : `dense ${m.encoding.precision}`;
-    storeFacts[store] = { encoding: enc, rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null };
+    storeFacts[store] = { encoding: encodingLabel(m.encoding), rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null, ...(m.encoding.bytesPerToken !== undefined ? { bytesPerToken: m.encoding.bytesPerToken } : {}) };
     if (!teacher || m.encoding.mode === 'dense') {
       const datasetDir = resolveInWorkspace(workspace, 'dataset.path', v.exp.config.dataset.path);
       teacher = { ...(await teacherAccuracy(dir, datasetDir, v.exp.config.dataset.evalSplit)), sha256: m.teacher.sha256 };
@@ -205,10 +218,13 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
       alpha: v.exp.config.train!.alpha,
       temperature: v.exp.config.train!.temperature,
       store: v.exp.config.train!.alpha < 1 && tl ? tl.store : null,
-      encoding: v.exp.config.train!.alpha < 1 && tl ? (tl.encoding.mode === 'topk' ? `topk k=${tl.encoding.k} T=${tl.encoding.temperature} ${tl.encoding.precision}` : `dense ${tl.encoding.precision}`) : null,
+      encoding: v.exp.config.train!.alpha < 1 && tl ? encodingLabel(tl.encoding) : null,
       seeds: seedsOf,
       testErrors: summarize(seedsOf.map((s) => s.testErrors)),
       testAccuracy: summarize(seedsOf.map((s) => s.testAccuracy)),
+      ...(seedsOf.every((s) => s.sequence) && seedsOf.length > 0
+        ? { tokenErrorRate: summarize(seedsOf.map((s) => s.sequence!.tokenErrorRate)), perplexity: summarize(seedsOf.map((s) => s.sequence!.perplexity)) }
+        : {}),
     };
   }
 
@@ -242,6 +258,21 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
 /** A markdown table of the reference metrics (as README shows it). */
 export function referenceTable(m: ReferenceMetrics): string {
   const fmt = (s: Summary): string => `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)} (${s.min}-${s.max})`;
+  const pct = (s: Summary): string => `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}`;
+  const what = (v: VariantResult): string => (v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`);
+  const sequence = Object.values(m.variants).some((v) => v.tokenErrorRate);
+  if (sequence) {
+    const lines = [
+      `| model | token error rate % (test, labelled positions), mean ± std over seeds ${m.seeds.join(', ')} | perplexity | cache bytes/token |`,
+      '|---|---|---|---|',
+      `| teacher (${m.teacher.sha256.slice(0, 12)}) | ${(100 * (1 - m.teacher.accuracy)).toFixed(2)} | | |`,
+    ];
+    for (const [name, v] of Object.entries(m.variants)) {
+      const store = v.store ? m.stores[v.store] : undefined;
+      lines.push(`| student ${name}: ${what(v)} | ${v.tokenErrorRate ? pct(v.tokenErrorRate) : '-'} | ${v.perplexity ? `${v.perplexity.mean.toFixed(3)} ± ${v.perplexity.std.toFixed(3)}` : '-'} | ${store?.bytesPerToken ?? ''} |`);
+    }
+    return lines.join('\n');
+  }
   const lines = [
     '| model | test errors (of 10,000), mean ± std (range) over seeds ' + m.seeds.join(', ') + ' | cache bytes/example |',
     '|---|---|---|',
@@ -249,8 +280,7 @@ export function referenceTable(m: ReferenceMetrics): string {
   ];
   for (const [name, v] of Object.entries(m.variants)) {
     const store = v.store ? m.stores[v.store] : undefined;
-    const what = v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`;
-    lines.push(`| student ${name}: ${what} | ${fmt(v.testErrors)} | ${store ? store.bytesPerExample : ''} |`);
+    lines.push(`| student ${name}: ${what(v)} | ${fmt(v.testErrors)} | ${store ? store.bytesPerExample : ''} |`);
   }
   return lines.join('\n');
 }

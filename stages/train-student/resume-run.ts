@@ -7,9 +7,9 @@ import type { Reporter } from '../../pipeline/reporter.ts';
 import { CHECKPOINT_DIR, readLatestCheckpoint } from '../../pipeline/student/checkpoint.ts';
 import type { EpochRecord } from '../../pipeline/student/checkpoint.ts';
 import type { EpochMetrics } from '../../pipeline/student/run-manifest.ts';
-import type { StudentModel } from './build-student.ts';
 import { restoreOptimizerState } from './optimizer-state.ts';
 import { restoreWeights } from './student-weights.ts';
+import type { TrainableWeights } from './student-weights.ts';
 
 /** Where training stands: the next epoch, steps taken, and the records and metrics of the epochs done. */
 export interface TrainingState {
@@ -34,7 +34,7 @@ export function freshState(): TrainingState {
 export async function resumeFromCheckpoint(
   runDir: string,
   metricsFile: string,
-  student: StudentModel,
+  student: TrainableWeights,
   optimizer: tf.Optimizer,
   key: string,
   train: Pick<TrainSection, 'epochs'>,
