@@ -1,35 +1,28 @@
 /**
  * A workspace for `distill evaluate` / `distill export` on sequence students: a token dataset written
  * with the project's writer (train / validation / test, a char vocabulary with a space), the tiny
- * sequence teacher (real ONNX) with its card, an experiment config, and a trained student run folder
- * (model.json + weights.bin by saveSequenceStudent, run-manifest.json, metrics.jsonl,
- * config.resolved.json) as train-student writes one.
+ * sequence teacher (real ONNX) with its card, experiment configs, and trained student runs: a dense
+ * per-position store captured by teacher-logits, then train-student (both stages called in process,
+ * as the CLI would run them).
  *
  * The data follow the teacher, so its scores mean something: token classification labels are the
  * teacher's argmax at each letter with 10% of them replaced at random (spaces get -100, a word_final
  * slice marks the last letter of each word, a genre slice the row); causal-LM rows are sampled from
  * the teacher itself (the teacher is the true model of the text).
- *
- * The student is trained here on the wasm backend (one-hot embedding), hard labels only, by a plain
- * Adam loop; the experiments evaluate on wasm too. This stands in for
- * `distill train-student` on sequence stores until that is wired; swap `trainStudentRun` for a CLI
- * call then, the rest of the workspace stays.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StudentSection } from '../../pipeline/config/experiment-config.ts';
+import { loadExperiment } from '../../pipeline/config/load-experiment.ts';
 import type { TokenRow } from '../../pipeline/dataset/token-table.ts';
 import { writeTokenDataset } from '../../pipeline/dataset/write-token-dataset.ts';
-import { selectBackend, tf } from '../../pipeline/engines/tfjs.ts';
+import { inProcessSessionFactory } from '../../pipeline/engines/onnxruntime.ts';
 import { sha256Bytes } from '../../pipeline/io/sha256.ts';
-import { softwareProvenance } from '../../pipeline/provenance.ts';
 import { silentReporter } from '../../pipeline/reporter.ts';
 import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
-import { buildSequenceStudent } from '../../pipeline/student/sequence/build-sequence-student.ts';
-import { embeddingMethodFor } from '../../pipeline/student/sequence/embedding-block.ts';
-import { saveSequenceStudent } from '../../pipeline/student/sequence/sequence-model-file.ts';
-import { outputClasses } from '../../pipeline/student/sequence/sequence-student.ts';
 import { mulberry32 } from '../../pipeline/seeded-random.ts';
+import { runTeacherLogits } from '../../stages/teacher-logits/run-teacher-logits.ts';
+import { runTrainStudent } from '../../stages/train-student/run-train-student.ts';
 import { makeTinySequenceTeacher, tinySequenceForward } from '../fixtures/tiny-sequence-teacher.ts';
 import type { TinySequenceTeacher } from '../fixtures/tiny-sequence-teacher.ts';
 import { tmpDir } from './tmp-dir.ts';
@@ -157,8 +150,16 @@ export async function sequenceEvalWorkspace(opts: SequenceEvalOptions): Promise<
   return { dir, task: opts.task, context: L, vocab, classes, teacher, rows };
 }
 
-/** Writes `<ws>/<name>.json`: the experiment evaluating `runs/<run>` (evaluate section merged in). */
-export async function writeSequenceEvalExperiment(ws: SequenceEvalWorkspace, name: string, student: StudentSection, run: string, evaluate: Record<string, unknown> = {}): Promise<string> {
+/** A student section of the config (the feature-student fields at their defaults). */
+export type SequenceStudentSection = Pick<StudentSection, 'arch'> & Partial<StudentSection>;
+
+/**
+ * Writes `<ws>/<name>.json`: a dense store of train / validation / test (`stores/dense`, shared by the
+ * workspace's experiments), a student trained into `runs/<name>` on the wasm backend (`train` merged
+ * in), and the evaluate section (`evaluate` merged in: light timing, the token suite on 16 rows at
+ * severities 1 and 3).
+ */
+export async function writeSequenceEvalExperiment(ws: SequenceEvalWorkspace, name: string, student: SequenceStudentSection, opts: { train?: Record<string, unknown>; evaluate?: Record<string, unknown> } = {}): Promise<string> {
   const file = join(ws.dir, `${name}.json`);
   await writeFile(
     file,
@@ -167,95 +168,21 @@ export async function writeSequenceEvalExperiment(ws: SequenceEvalWorkspace, nam
       seed: 5,
       dataset: { path: 'data/tokens', trainSplit: 'train', evalSplit: 'test', validation: 'validation' },
       teacher: { path: 'teachers/tiny' },
-      teacherLogits: { store: `stores/${name}`, splits: ['train', 'validation', 'test'], shardRows: 64, batchSize: 16, device: 'cpu' },
-      student,
-      train: { run: `runs/${run}`, backend: 'wasm', epochs: 1, batchSize: 16, learningRate: 0.01, alpha: 1 },
-      evaluate: { latencyRuns: 5, throughputBatches: 2, tokenCorruptionRows: 16, severities: [1, 3], ...evaluate },
+      teacherLogits: { store: 'stores/dense', splits: ['train', 'validation', 'test'], encoding: { mode: 'dense', precision: 'float32' }, shardRows: 64, batchSize: 16, device: 'cpu' },
+      student: { hidden: [], activation: 'relu', dropout: 0, ...student },
+      train: { run: `runs/${name}`, backend: 'wasm', epochs: 4, batchSize: 16, learningRate: 0.02, temperature: 2, alpha: 0.5, ...opts.train },
+      evaluate: { latencyRuns: 5, throughputBatches: 2, tokenCorruptionRows: 16, severities: [1, 3], ...opts.evaluate },
     }),
   );
   return file;
 }
 
-/** Flat ids, mask and (next-token or token) labels of rows padded to L. */
-function batchArrays(rows: readonly TokenRow[], L: number, task: SequenceTask): { ids: Int32Array; mask: Float32Array; labels: Int32Array } {
-  const ids = new Int32Array(rows.length * L);
-  const mask = new Float32Array(rows.length * L);
-  const labels = new Int32Array(rows.length * L).fill(-100);
-  rows.forEach((r, i) => {
-    for (let t = 0; t < r.inputIds.length; t++) {
-      ids[i * L + t] = r.inputIds[t]!;
-      mask[i * L + t] = 1;
-      if (task === 'token-classification') labels[i * L + t] = r.labels![t]!;
-      else if (t + 1 < r.inputIds.length) labels[i * L + t] = r.inputIds[t + 1]!;
-    }
-  });
-  return { ids, mask, labels };
-}
-
 /**
- * Trains a student on the train rows with hard labels (Adam, `steps` batches of 16; none for an
- * untrained student) and writes the run folder `runs/<run>` as train-student does.
+ * Captures the store of `<name>.json` (up to date after the first experiment of a workspace) and
+ * trains its student with train-student; returns the run manifest.
  */
-export async function trainStudentRun(ws: SequenceEvalWorkspace, run: string, section: StudentSection, steps: number, seed = 5): Promise<string> {
-  const backend = await selectBackend('wasm');
-  const L = ws.context;
-  const causal = ws.task === 'causal-lm';
-  const embedding = embeddingMethodFor('auto', backend.backend);
-  const shape = { vocab: ws.vocab, ...(causal ? {} : { classes: ws.classes }), context: L, causal, seed, embedding };
-  const student = buildSequenceStudent(section, shape);
-  const C = outputClasses(shape);
-  const optimizer = tf.train.adam(0.02);
-  const rand = mulberry32(seed);
-  const train = ws.rows.train;
-  for (let step = 0; step < steps; step++) {
-    const batch = Array.from({ length: 16 }, () => train[Math.floor(rand() * train.length)]!);
-    const a = batchArrays(batch, L, ws.task);
-    optimizer.minimize(() => {
-      const logits = student.apply(tf.tensor2d(a.ids, [16, L], 'int32'), tf.tensor2d(a.mask, [16, L]));
-      const weight = tf.tensor1d(Float32Array.from(a.labels, (y) => (y === -100 ? 0 : 1)));
-      const onehot = tf.oneHot(tf.tensor1d(Int32Array.from(a.labels, (y) => Math.max(y, 0)), 'int32'), C);
-      const nll = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(tf.reshape(logits, [16 * L, C]))), 1));
-      return tf.div(tf.sum(tf.mul(nll, weight)), tf.maximum(tf.sum(weight), 1)) as tf.Scalar;
-    }, false, student.variables);
-  }
-  optimizer.dispose();
-  const dir = join(ws.dir, 'runs', run);
-  await mkdir(dir, { recursive: true });
-  const saved = await saveSequenceStudent(student, section, dir);
-  const now = new Date().toISOString();
-  const config = { source: `${run}.json`, sourceSha256: '0'.repeat(64), overrides: [], resolvedSha256: '0'.repeat(64) };
-  const split = (name: 'train' | 'validation' | 'test') => ({ rows: ws.rows[name].length, fingerprint: 'see the dataset manifest' });
-  const metrics = { split: 'validation', role: 'validation' as const, rows: ws.rows.validation.length, accuracy: 0, ce: 0, agreement: null, kl: null, klTemperature: null, klAtT: null, loss: 0 };
-  const manifest: RunManifest = {
-    formatVersion: 1,
-    kind: 'distill.student-run',
-    status: 'complete',
-    experiment: run,
-    createdAt: now,
-    finishedAt: now,
-    config,
-    inputs: { dataset: { name: 'tokens', path: 'data/tokens', splits: { train: split('train'), validation: split('validation'), test: split('test') } }, store: null },
-    backend: { requested: backend.requested, backend: backend.backend, package: backend.package, version: backend.version, attempts: backend.attempts } as RunManifest['backend'],
-    seeds: { master: seed, derivation: 'test helper' },
-    student: {
-      arch: section.arch,
-      inputShape: [L],
-      classes: C,
-      params: student.params,
-      forwardMacsPerExample: student.macsPerToken * L,
-      feature: 'input_ids',
-      inputScale: 1,
-      sequence: { task: ws.task, target: causal ? 'next-token' : 'token', context: L, positions: causal ? L - 1 : L, vocab: C, inputVocab: ws.vocab, macsPerToken: student.macsPerToken, embedding },
-    },
-    training: { epochs: 1, rowsPerEpoch: steps * 16, batchSize: 16, optimizer: 'adam', learningRate: 0.02, temperature: 1, alpha: 1, tail: 'none', shuffleWindow: 0, readAhead: 0, steps, resumedFrom: null },
-    epochs: [{ epoch: 1, trainSeconds: 0, evalSeconds: 0, examplesPerSecond: 0 }],
-    final: { epoch: 1, trainLoss: 0, examples: steps * 16, trainSeconds: 0, examplesPerSecond: 0, eval: metrics },
-    outputs: { model: saved.modelJson, weights: saved.weights, weightsSha256: saved.weightsSha256, metrics: 'metrics.jsonl', config: 'config.resolved.json', checkpoints: 'checkpoints' },
-    software: { ...softwareProvenance(), tfjs: null, backendPackage: backend.package ?? 'none', backendVersion: backend.version ?? null } as RunManifest['software'],
-  };
-  student.dispose();
-  await writeFile(join(dir, 'run-manifest.json'), JSON.stringify(manifest, null, 2));
-  await writeFile(join(dir, 'metrics.jsonl'), `${JSON.stringify(manifest.final)}\n`);
-  await writeFile(join(dir, 'config.resolved.json'), JSON.stringify({ student: section }));
-  return dir;
+export async function trainStudentRun(ws: SequenceEvalWorkspace, name: string): Promise<RunManifest> {
+  const exp = await loadExperiment(join(ws.dir, `${name}.json`), [], ws.dir);
+  await runTeacherLogits(exp, { sessionFactory: inProcessSessionFactory }, silentReporter);
+  return runTrainStudent(exp, {}, silentReporter);
 }
