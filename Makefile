@@ -55,7 +55,7 @@ help:
 	@echo "  tfjs-node            build the TensorFlow backend into ~/.cache/distill (once per machine) and link it"
 	@echo "  test-slurm           docs/deploy/slurm/submit.sh on a real one-node Slurm cluster (root; installs slurm-wlm, munge)"
 	@echo "  test-data            full-corpus builds of data-lm and data-ar checked against the committed records (~1-2 min)"
-	@echo "  test-faults          crash (kill -9 + resume) and fuzz tests with many trials (FAULT_TRIALS, FUZZ_RUNS)"
+	@echo "  test-faults          every fault point, seeded random kills (FAULT_TRIALS) and fuzz inputs (FUZZ_RUNS)"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
 	@echo "  clean                remove generated data, stores and runs"
 	@echo "Options: EXP=<experiment> ARGS='<extra distill options>' CUDA=1"
@@ -183,12 +183,13 @@ test: typecheck lint browser tfjs-node-link build
 test-data: $(INSTALL_STAMP)
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(DATA_TESTS)
 
-# Crash (kill -9 at seeded random points, then resume) and fuzz tests with more trials than `make
-# test` runs; the figures in docs/reliability.md come from this target.
+# Crash tests (kill -9, then resume) and fuzz tests beyond what `make test` runs: every deterministic
+# fault point (make test: the core ones), the seeded random kills (make test: none) and more fuzz
+# inputs; the figures in docs/reliability.md come from this target.
 FAULT_TRIALS ?= 20
 FUZZ_RUNS ?= 2000
-test-faults: $(INSTALL_STAMP)
-	FAULT_TRIALS=$(FAULT_TRIALS) FUZZ_RUNS=$(FUZZ_RUNS) node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/crash-resume.test.ts test/unit/pipeline/fuzz-readers.test.ts
+test-faults: $(INSTALL_STAMP) build
+	FAULT_POINTS=all FAULT_TRIALS=$(FAULT_TRIALS) FUZZ_RUNS=$(FUZZ_RUNS) node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/fault-points.test.ts test/integration/crash-resume.test.ts test/unit/pipeline/fuzz-readers.test.ts
 
 # Debian's Slurm and munge for test-slurm (needs root or sudo; the package scripts start no service
 # where /usr/sbin/policy-rc.d forbids it, and the test starts its own daemons anyway).

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TrainSection } from '../../pipeline/config/experiment-config.ts';
 import type { tf } from '../../pipeline/engines/tfjs.ts';
 import { ConfigError } from '../../pipeline/errors.ts';
+import { removeTempFiles } from '../../pipeline/io/remove-temp-files.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { CHECKPOINT_DIR, readLatestCheckpoint } from '../../pipeline/student/checkpoint.ts';
 import type { EpochRecord } from '../../pipeline/student/checkpoint.ts';
@@ -28,7 +29,7 @@ export function freshState(): TrainingState {
 
 /**
  * Restores the student and optimizer from the run folder's latest checkpoint and returns where training
- * stands; a fresh state when there is no checkpoint. A checkpoint written with another config (other
+ * stands; a fresh state when there is no checkpoint. Temporary files a killed run left are removed. A checkpoint written with another config (other
  * than train.epochs: `key`) is a ConfigError. metrics.jsonl lines after the checkpoint's epoch are dropped.
  */
 export async function resumeFromCheckpoint(
@@ -40,6 +41,8 @@ export async function resumeFromCheckpoint(
   train: Pick<TrainSection, 'epochs'>,
   reporter: Reporter,
 ): Promise<TrainingState> {
+  // A killed run's temporary files (a checkpoint, metrics.jsonl, the model); the caller holds the run's lock.
+  for (const dir of [runDir, join(runDir, CHECKPOINT_DIR)]) await removeTempFiles(dir);
   const ckpt = await readLatestCheckpoint(runDir);
   if (!ckpt) {
     reporter.info(`no checkpoint in ${runDir}: starting from epoch 1`);
