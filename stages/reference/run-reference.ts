@@ -171,13 +171,17 @@ async function trainSeed(v: Variant, seed: number, workspace: string, reporter: 
 async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: string): Promise<{ storeFacts: ReferenceMetrics['stores']; teacher: ReferenceMetrics['teacher'] | undefined }> {
   const storeFacts: ReferenceMetrics['stores'] = {};
   let teacher: ReferenceMetrics['teacher'] | undefined;
+  let teacherRank = Infinity;
   for (const [store, v] of stores) {
     const dir = resolveInWorkspace(workspace, 'teacherLogits.store', store);
     const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
     const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
     const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
     storeFacts[store] = { encoding: encodingLabel(m.encoding), rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null, ...(m.encoding.bytesPerToken !== undefined ? { bytesPerToken: m.encoding.bytesPerToken } : {}) };
-    if (!teacher || m.encoding.mode === 'dense') {
+    // The teacher's top-1 is exact from dense or top-k targets, an estimate (the most drawn id) from sampled ones.
+    const rank = (mode: string): number => ['dense', 'topk', 'sampled'].indexOf(mode);
+    if (!teacher || rank(m.encoding.mode) < teacherRank) {
+      teacherRank = rank(m.encoding.mode);
       const datasetDir = resolveInWorkspace(workspace, 'dataset.path', v.exp.config.dataset.path);
       teacher = { ...(await teacherAccuracy(dir, datasetDir, v.exp.config.dataset.evalSplit)), sha256: m.teacher.sha256 };
     }
