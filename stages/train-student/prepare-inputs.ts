@@ -16,6 +16,7 @@ import { pathExists } from '../../pipeline/io/path-exists.ts';
 import { resolveValidation } from '../../pipeline/config/validation-rows.ts';
 import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
 import { captureTemperatureOf, targetsAllowTemperature } from '../../pipeline/store/soft-target-store.ts';
+import { checkViewInputs } from './view-inputs.ts';
 
 /** Everything the training loop reads, checked against each other. */
 export interface TrainingInputs {
@@ -107,8 +108,10 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   if (store) {
     await checkStoreProvenance(store, 'train-student');
     const storeSplits = store.splits();
-    const used = train.alpha < 1 ? [cfg.dataset.trainSplit] : [];
-    if (train.alpha < 1 && !storeSplits.includes(cfg.dataset.trainSplit)) {
+    // The training split's targets (or, at alpha = 1, its stored views) are read.
+    const trainReadsStore = train.alpha < 1 || store.encoding.views !== undefined;
+    const used = trainReadsStore ? [cfg.dataset.trainSplit] : [];
+    if (trainReadsStore && !storeSplits.includes(cfg.dataset.trainSplit)) {
       throw new DataError(`the store ${store.dir} has no split "${cfg.dataset.trainSplit}" (dataset.trainSplit); it has: ${storeSplits.join(', ')}`);
     }
     if (storeSplits.includes(cfg.dataset.evalSplit)) {
@@ -148,6 +151,7 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
     }
     storeManifestSha256 = await sha256File(join(store.dir, STORE_MANIFEST));
   }
+  checkViewInputs(cfg, store, storeDir, feature, reporter);
   const classes = store ? store.encoding.classes : datasetClasses;
   if (classes === null || classes < 2) throw new DataError(`the dataset ${datasetDir} label "${label.name}" has ${classes ?? 'no'} classes; a student needs at least 2`);
   return { datasetDir, dataset, feature, label, featureShape, scale, classes, store, storeManifestSha256, evalHasTargets, validation, validationHasTargets };
