@@ -57,6 +57,8 @@ export interface VariantResult {
   temperature: number;
   store: string | null;
   encoding: string | null;
+  /** The stored views the variant trains on and how (e.g. `K=8 image views (shift 2, rotation 10, zoom 0.1), consistent targets`), null without views. */
+  views?: string | null;
   seeds: SeedResult[];
   testErrors: Summary;
   testAccuracy: Summary;
@@ -144,6 +146,21 @@ async function trainSeed(v: Variant, seed: number, workspace: string, reporter: 
   return [v.name, result];
 }
 
+/** The views a variant trains on, as text (null without teacherLogits.views). */
+function viewsText(exp: LoadedExperiment): string | null {
+  const v = exp.config.teacherLogits?.views;
+  if (!v) return null;
+  const policy = v.image ? `image views (shift ${v.image.shift}, rotation ${v.image.rotation}, zoom ${v.image.scale})` : `noise views (sd ${v.noise!.sd})`;
+  const how = exp.config.train!.alpha >= 1 ? 'hard labels' : `${exp.config.train!.viewTargets ?? 'consistent'} targets`;
+  return `K=${v.count} ${policy}, ${how}`;
+}
+
+/** A store's encoding as text: mode, k, T, precision, views. */
+function encodingText(e: StoreManifest['encoding'] | { mode: string; k?: number; temperature?: number; precision: string }, views: number | undefined): string {
+  const base = e.mode === 'topk' ? `topk k=${e.k} T=${e.temperature} ${e.precision}` : `${e.mode} ${e.precision}`;
+  return views ? `${base}, K=${views} views` : base;
+}
+
 /** Each store's encoding, size and capture time, and the teacher's accuracy (from the dense store when there is one). */
 async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: string): Promise<{ storeFacts: ReferenceMetrics['stores']; teacher: ReferenceMetrics['teacher'] | undefined }> {
   const storeFacts: ReferenceMetrics['stores'] = {};
@@ -153,7 +170,7 @@ async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: str
     const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
     const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
     const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
-    const enc = m.encoding.mode === 'topk' ? `topk k=${m.encoding.k} T=${m.encoding.temperature} ${m.encoding.precision}` : `dense ${m.encoding.precision}`;
+    const enc = encodingText(m.encoding, m.encoding.views?.count);
     storeFacts[store] = { encoding: enc, rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null };
     if (!teacher || m.encoding.mode === 'dense') {
       const datasetDir = resolveInWorkspace(workspace, 'dataset.path', v.exp.config.dataset.path);
@@ -204,8 +221,10 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
       config: rel(v.file),
       alpha: v.exp.config.train!.alpha,
       temperature: v.exp.config.train!.temperature,
-      store: v.exp.config.train!.alpha < 1 && tl ? tl.store : null,
-      encoding: v.exp.config.train!.alpha < 1 && tl ? (tl.encoding.mode === 'topk' ? `topk k=${tl.encoding.k} T=${tl.encoding.temperature} ${tl.encoding.precision}` : `dense ${tl.encoding.precision}`) : null,
+      // A hard-label variant on stored views reads the store (for the views' parameters) but not its targets.
+      store: (v.exp.config.train!.alpha < 1 || tl?.views) && tl ? tl.store : null,
+      encoding: v.exp.config.train!.alpha < 1 && tl ? encodingText(tl.encoding, tl.views?.count) : null,
+      views: viewsText(v.exp),
       seeds: seedsOf,
       testErrors: summarize(seedsOf.map((s) => s.testErrors)),
       testAccuracy: summarize(seedsOf.map((s) => s.testAccuracy)),
@@ -216,11 +235,12 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
 
   const comparisons: ReferenceMetrics['comparisons'] = {};
-  const hard = Object.entries(out).find(([, r]) => r.alpha === 1);
-  if (hard) {
-    for (const [name, r] of Object.entries(out)) {
-      if (r.alpha < 1) comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
-    }
+  // Each distilled variant against the hard-label variant on the same views (or on none).
+  const viewsOf = (name: string): string | null => variants.find((v) => v.name === name)!.exp.config.teacherLogits?.views ? JSON.stringify(variants.find((v) => v.name === name)!.exp.config.teacherLogits!.views) : null;
+  for (const [name, r] of Object.entries(out)) {
+    if (r.alpha >= 1) continue;
+    const hard = Object.entries(out).find(([n, h]) => h.alpha === 1 && viewsOf(n) === viewsOf(name)) ?? Object.entries(out).find(([, h]) => h.alpha === 1);
+    if (hard) comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
   }
   const metrics: ReferenceMetrics = {
     kind: 'distill.reference-metrics',
@@ -249,7 +269,7 @@ export function referenceTable(m: ReferenceMetrics): string {
   ];
   for (const [name, v] of Object.entries(m.variants)) {
     const store = v.store ? m.stores[v.store] : undefined;
-    const what = v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`;
+    const what = (v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`) + (v.views ? `; ${v.views}` : '');
     lines.push(`| student ${name}: ${what} | ${fmt(v.testErrors)} | ${store ? store.bytesPerExample : ''} |`);
   }
   return lines.join('\n');

@@ -195,7 +195,7 @@ test('train-student on a view store: resume gives the weights of an uninterrupte
   const hard = await runTrainStudent(await load('train.run=runs/hard', 'train.alpha=1'), {}, silentReporter);
   assert.equal((await readJson<RunManifest>(join(ws.dir, 'runs/hard/run-manifest.json'))).training.rowsPerEpoch, 320);
   const plainFile = join(ws.dir, 'hard-plain.json');
-  const plainLogits = { ...(base.teacherLogits as Record<string, unknown>), store: 'stores/none' };
+  const plainLogits: Record<string, unknown> = { ...(base.teacherLogits as Record<string, unknown>), store: 'stores/none' };
   delete plainLogits.views;
   await writeFile(plainFile, JSON.stringify({ ...base, teacherLogits: plainLogits, ...student, train: { ...student.train, run: 'runs/hard-plain', alpha: 1 } }));
   const plain = await runTrainStudent(await loadExperiment(plainFile, [], ws.dir), {}, silentReporter);
