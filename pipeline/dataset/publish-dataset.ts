@@ -1,5 +1,5 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { DataError } from '../errors.ts';
 import { acquireLock } from '../io/dir-lock.ts';
 import { pathExists } from '../io/path-exists.ts';
@@ -41,6 +41,7 @@ export async function publishDataset(opts: PublishOptions, build: (staging: stri
   await mkdir(dirname(opts.out), { recursive: true });
   const lock = await acquireLock(`${opts.out}.lock`, opts.out, opts.purpose);
   try {
+    await removeStaleBuilds(opts.out, reporter);
     const current = await upToDate(opts, reporter);
     if (current) return { manifest: current, changed: false };
     const staging = `${opts.out}.staging-${process.pid}`;
@@ -58,6 +59,26 @@ export async function publishDataset(opts: PublishOptions, build: (staging: stri
     }
   } finally {
     await lock.release();
+  }
+}
+
+/**
+ * Removes what a killed build of `out` left next to it (the caller holds `out`'s lock, so no build of
+ * it is running): `<out>.staging-<pid>` folders, and `<out>.old-<pid>` (a previous dataset being
+ * replaced when the build was killed; kept instead when `out` itself is missing, as it is then the
+ * only copy: reported, for the user to move back or delete).
+ */
+async function removeStaleBuilds(out: string, reporter: Reporter): Promise<void> {
+  const name = basename(out);
+  const outExists = await pathExists(out);
+  for (const entry of await readdir(dirname(out))) {
+    const kind = entry.startsWith(`${name}.`) ? /^(staging|old)-\d+$/.exec(entry.slice(name.length + 1))?.[1] : undefined;
+    if (kind === undefined) continue;
+    if (kind === 'old' && !outExists) {
+      reporter.warn(`${join(dirname(out), entry)} is the dataset that a killed build of ${out} was replacing; it is kept (move it back to ${out}, or delete it)`);
+      continue;
+    }
+    await rm(join(dirname(out), entry), { recursive: true, force: true });
   }
 }
 

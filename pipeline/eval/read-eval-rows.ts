@@ -12,7 +12,7 @@ export interface EvalRows {
   rows: number;
   /** Numeric feature columns by name, row-major (`rows * width` values). */
   features: Map<string, NumericArray>;
-  /** Labels as integers. */
+  /** Labels as integers (empty when no label column was read). */
   labels: Int32Array;
   /** Slice columns by name: one value per row (numbers, bigints or strings). */
   slices: Map<string, (string | number | bigint)[]>;
@@ -25,7 +25,8 @@ export interface ReadEvalRowsOptions {
   split: string;
   /** Feature columns to read. */
   features: readonly string[];
-  label: string;
+  /** The label column (one integer per row); absent: none is read (e.g. a causal-LM token dataset). */
+  label?: string;
   /** Slice columns to read. Default none. */
   slices?: readonly string[];
   /** Read the first N rows only. Default all. */
@@ -67,8 +68,8 @@ export async function readEvalRows(opts: ReadEvalRowsOptions): Promise<EvalRows>
     const values = columnValues(column(name), featureSizeOf(col));
     features.set(name, ids ? gather(values, ids, featureSizeOf(col)) : values);
   }
-  const lv = columnValues(column(opts.label), 1);
-  const labels = Int32Array.from((ids ? gather(lv, ids, 1) : lv) as ArrayLike<number>, (v) => Number(v));
+  const lv = opts.label !== undefined ? columnValues(column(opts.label), 1) : new Int32Array(0);
+  const labels = opts.label !== undefined ? Int32Array.from((ids ? gather(lv, ids, 1) : lv) as ArrayLike<number>, (v) => Number(v)) : new Int32Array(0);
   const slices = new Map<string, (string | number | bigint)[]>();
   for (const name of opts.slices ?? []) {
     const all = [...column(name)].map((v) => (v === null ? 'null' : (v as string | number | bigint)));

@@ -4,6 +4,7 @@ import type { EvaluateSection } from '../config/experiment-config.ts';
 export const EVALUATE_DEFAULTS: Readonly<EvaluateSection> = Object.freeze<EvaluateSection>({
   severities: [1, 2, 3, 4, 5],
   corruptionRows: 2000,
+  tokenCorruptionRows: 128,
   batchSize: 256,
   device: 'cpu',
   intraOpThreads: 1,

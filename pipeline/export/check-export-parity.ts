@@ -13,8 +13,8 @@ export interface ExportParity {
   /** Max |ONNX Runtime - tfjs| over every row and class. */
   maxAbsDiff: number;
   tolerance: number;
-  /** Row and class of the largest difference. */
-  worst: { row: number; class: number };
+  /** Row and class (and, for a sequence model, position) of the largest difference. */
+  worst: { row: number; class: number; position?: number };
 }
 
 /**
@@ -28,12 +28,13 @@ export async function checkExportParity(
   columns: ReadonlyMap<string, NumericArray>,
   rows: number,
   tfjsOutputs: Float32Array,
-  opts: { tolerance?: number; batchSize?: number; where: string },
+  opts: { tolerance?: number; batchSize?: number; where: string; positions?: number },
 ): Promise<ExportParity> {
   const tolerance = opts.tolerance ?? EXPORT_TOLERANCE;
   // Compare raw outputs: a card of kind probs would be converted to log p by runOnnxModel.
   const raw: TeacherCard = { ...card, output: { ...card.output, kind: 'logits' } };
-  const ort = await runOnnxModel(session, raw, columns, rows, opts.batchSize ?? 256);
+  const positions = opts.positions ?? 1;
+  const ort = await runOnnxModel(session, raw, columns, rows, opts.batchSize ?? 256, positions);
   if (ort.length !== tfjsOutputs.length) throw new DataError(`${opts.where}: ONNX Runtime gave ${ort.length} values, tfjs ${tfjsOutputs.length}`);
   let maxAbsDiff = 0;
   let at = 0;
@@ -50,9 +51,11 @@ export async function checkExportParity(
     }
   }
   const classes = card.classes.count;
-  const result = { rows, maxAbsDiff, tolerance, worst: { row: Math.floor(at / classes), class: at % classes } };
+  const worst = { row: Math.floor(at / (classes * positions)), class: at % classes, ...(positions > 1 ? { position: Math.floor(at / classes) % positions } : {}) };
+  const result = { rows, maxAbsDiff, tolerance, worst };
   if (!(maxAbsDiff <= tolerance)) {
-    throw new DataError(`${opts.where}: the ONNX export differs from tfjs by ${maxAbsDiff} (row ${result.worst.row}, class ${result.worst.class}), more than the tolerance ${tolerance}; the export is wrong, do not ship it`);
+    const where = `row ${worst.row}${worst.position !== undefined ? `, position ${worst.position}` : ''}, class ${worst.class}`;
+    throw new DataError(`${opts.where}: the ONNX export differs from tfjs by ${maxAbsDiff} (${where}), more than the tolerance ${tolerance}; the export is wrong, do not ship it`);
   }
   return result;
 }

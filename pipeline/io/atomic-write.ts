@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { open, rename, rm, mkdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { WriteError } from '../errors.ts';
+import { faultPoint } from './fault-point.ts';
 
 /** The WriteError for a failed write of `path`: names the file and the system's reason. */
 function writeError(path: string, err: unknown): WriteError {
@@ -28,12 +29,14 @@ export async function atomicWrite(path: string, data: Uint8Array | string): Prom
     } finally {
       await handle.close();
     }
+    faultPoint('before', path);
     await rename(tmp, path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw writeError(path, err);
   }
   await fsyncDir(dir);
+  faultPoint('after', path);
 }
 
 /** Writes JSON (2-space indent, trailing newline) atomically. */

@@ -37,6 +37,8 @@ export interface SplitMetrics {
 export interface SequenceSplitMetrics {
   /** Target positions scored (weight 1). */
   positions: number;
+  /** Of them, positions with a hard label (token classification leaves spaces unlabelled); accuracy and NLL are over these. */
+  labelled: number;
   /** Mean per-token NLL of the student's hard label (nats) and exp of it. */
   nll: number;
   perplexity: number;
@@ -71,6 +73,8 @@ export interface EpochMetrics {
   examples: number;
   trainSeconds: number;
   examplesPerSecond: number;
+  /** Sequence students: real (unpadded) tokens trained on per second. */
+  tokensPerSecond?: number;
   eval: SplitMetrics;
 }
 

@@ -28,7 +28,7 @@ export interface EvaluateInputs {
 }
 
 /** The baseline run, or null with a warning when its folder holds no trained model yet. */
-async function resolveBaseline(exp: LoadedExperiment, path: string, dataset: DatasetManifest, reporter: Reporter): Promise<StudentRun | null> {
+export async function resolveBaseline(exp: LoadedExperiment, path: string, dataset: DatasetManifest, reporter: Reporter): Promise<StudentRun | null> {
   try {
     await findModelJson(resolveInWorkspace(exp.workspace, 'evaluate.baselineRun', path));
   } catch (err) {

@@ -11,7 +11,8 @@ import type { Table } from './report-tables.ts';
 import { COLORS, barChartSvg, escapeXml, lineChartSvg } from './svg-charts.ts';
 import type { Series } from './svg-charts.ts';
 
-function html(t: Table, cls = ''): string {
+/** A table as HTML (`**bold**` markers dropped). */
+export function html(t: Table, cls = ''): string {
   const cell = (s: string): string => escapeXml(s.replace(/\*\*/g, ''));
   return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${t.headers.map((h) => `<th>${cell(h)}</th>`).join('')}</tr></thead><tbody>${t.rows
     .map((r) => `<tr>${r.map((c, i) => `<td${i > 0 ? ' class="num"' : ''}>${cell(c)}</td>`).join('')}</tr>`)
@@ -97,7 +98,8 @@ function cascadeSvg(r: EvaluateReport): string {
   });
 }
 
-const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#212529;padding:0 16px}
+/** The report's inline style sheet. */
+export const CSS = `body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1100px;color:#212529;padding:0 16px}
 h1{font-size:24px}h2{font-size:19px;margin-top:32px;border-bottom:1px solid #dee2e6;padding-bottom:4px}h3{font-size:15px}
 table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}th,td{border:1px solid #dee2e6;padding:4px 8px;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f1f3f5}.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}.card{border:1px solid #dee2e6;border-radius:6px;padding:10px 14px;min-width:150px}

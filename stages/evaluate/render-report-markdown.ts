@@ -4,7 +4,8 @@ import { pct } from './format-numbers.ts';
 import { reportTables } from './report-tables.ts';
 import type { Table } from './report-tables.ts';
 
-function md(t: Table): string {
+/** A table as Markdown. */
+export function md(t: Table): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   return [`| ${t.headers.map(esc).join(' | ')} |`, `|${t.headers.map(() => '---').join('|')}|`, ...t.rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }

@@ -50,7 +50,7 @@ export const SUITES: Readonly<Record<FeatureKind, readonly RobustnessKind[] | nu
 
 /** The kinds to run: evaluate.corruptions that belong to the feature's suite, or all of the suite by default. */
 function kindsToRun(ev: EvaluateSection, suite: readonly RobustnessKind[]): RobustnessKind[] {
-  return ev.corruptions === undefined ? [...suite] : ev.corruptions.filter((k) => suite.includes(k));
+  return ev.corruptions === undefined ? [...suite] : ev.corruptions.filter((k): k is RobustnessKind => (suite as readonly string[]).includes(k));
 }
 
 /** Why the suite cannot run on these inputs, or null when it can. */

@@ -20,9 +20,9 @@ export interface CorruptionMeasurement {
   agreement: number;
 }
 
-/** Per-kind summary. */
-export interface CorruptionKindSummary {
-  kind: RobustnessKind;
+/** Per-kind summary (K: the suite's kind names; the token suite's are plain strings). */
+export interface CorruptionKindSummary<K extends string = RobustnessKind> {
+  kind: K;
   /** Mean over severities of (clean accuracy - corrupted accuracy), teacher. */
   teacherMeanDrop: number;
   /** Same for the student. */
@@ -34,17 +34,17 @@ export interface CorruptionKindSummary {
 }
 
 /** What {@link robustnessSummary} returns. */
-export interface RobustnessSummary {
+export interface RobustnessSummary<K extends string = RobustnessKind> {
   /** Accuracies on the same rows uncorrupted. */
   clean: { teacherAccuracy: number; studentAccuracy: number; agreement: number };
-  kinds: CorruptionKindSummary[];
+  kinds: CorruptionKindSummary<K>[];
   /** Mean over every (kind, severity) of the teacher's accuracy drop. */
   teacherMeanDrop: number;
   studentMeanDrop: number;
   /** Headline: studentMeanDrop / teacherMeanDrop (null when the teacher loses nothing). */
   dropRatio: number | null;
   /** The kind with the largest student drop (null without measurements). */
-  worstKind: RobustnessKind | null;
+  worstKind: K | null;
 }
 
 const EPS = 1e-9;
@@ -54,10 +54,13 @@ function mean(xs: number[]): number {
 }
 
 /** Summarises corruption measurements against the clean accuracies of the same rows. */
-export function robustnessSummary(clean: RobustnessSummary['clean'], measurements: readonly CorruptionMeasurement[]): RobustnessSummary {
-  const kinds: RobustnessKind[] = [];
+export function robustnessSummary<K extends string = RobustnessKind>(
+  clean: RobustnessSummary['clean'],
+  measurements: readonly (Omit<CorruptionMeasurement, 'kind'> & { kind: K })[],
+): RobustnessSummary<K> {
+  const kinds: K[] = [];
   for (const m of measurements) if (!kinds.includes(m.kind)) kinds.push(m.kind);
-  const summaries = kinds.map((kind): CorruptionKindSummary => {
+  const summaries = kinds.map((kind): CorruptionKindSummary<K> => {
     const ms = measurements.filter((m) => m.kind === kind);
     const t = mean(ms.map((m) => clean.teacherAccuracy - m.teacherAccuracy));
     const s = mean(ms.map((m) => clean.studentAccuracy - m.studentAccuracy));
@@ -65,7 +68,7 @@ export function robustnessSummary(clean: RobustnessSummary['clean'], measurement
   });
   const t = mean(measurements.map((m) => clean.teacherAccuracy - m.teacherAccuracy));
   const s = mean(measurements.map((m) => clean.studentAccuracy - m.studentAccuracy));
-  let worst: CorruptionKindSummary | null = null;
+  let worst: CorruptionKindSummary<K> | null = null;
   for (const k of summaries) if (!worst || k.studentMeanDrop > worst.studentMeanDrop) worst = k;
   return { clean, kinds: summaries, teacherMeanDrop: t, studentMeanDrop: s, dropRatio: t > EPS ? s / t : null, worstKind: worst?.kind ?? null };
 }

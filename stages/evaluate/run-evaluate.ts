@@ -4,7 +4,7 @@
  * Runtime through pipeline/engines/onnxruntime.ts. See docs/evaluation.md for every metric.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
 import { columnsWithRole } from '../../pipeline/dataset/dataset-manifest.ts';
 import { selectBackend } from '../../pipeline/engines/tfjs.ts';
@@ -16,10 +16,6 @@ import { exportCheckedStudent } from '../../pipeline/export/export-checked-stude
 import type { CheckedExport } from '../../pipeline/export/export-checked-student.ts';
 import { atomicWrite, atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
 import { evaluationKey } from '../../pipeline/eval/evaluation-key.ts';
-import { pathExists } from '../../pipeline/io/path-exists.ts';
-import { readJsonFile } from '../../pipeline/io/read-json.ts';
-import { outputKeyDifferences } from '../../pipeline/up-to-date.ts';
-import type { OutputKey } from '../../pipeline/up-to-date.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { loadStudentModel } from '../../pipeline/student/load-student-model.ts';
 import type { LoadedStudent } from '../../pipeline/student/load-student-model.ts';
@@ -45,6 +41,10 @@ import { measureRobustness } from './robustness-suite.ts';
 import { sliceMetrics } from './slice-metrics.ts';
 import { studentScores, toLogits } from './student-scores.ts';
 import { timeOnnxModel } from './time-onnx-model.ts';
+import { reportPaths, upToDateReport } from './report-files.ts';
+import { isSequenceEvaluation } from './sequence-evaluate-inputs.ts';
+import { runSequenceEvaluate } from './run-sequence-evaluate.ts';
+import type { SequenceEvaluateReport } from './sequence-evaluate-report.ts';
 
 /** Options of {@link runEvaluate}. */
 export interface EvaluateOptions {
@@ -54,8 +54,7 @@ export interface EvaluateOptions {
   backendLoader?: BackendLoader;
 }
 
-/** File names in the report folder. */
-export const REPORT_FILES = { metrics: 'metrics.json', markdown: 'report.md', html: 'report.html' } as const;
+export { REPORT_FILES } from './report-files.ts';
 
 function modelMetrics(scores: ClassScores, labels: Int32Array): ModelMetrics {
   return { accuracy: accuracy(scores, labels), nll: negativeLogLikelihood(scores, labels), calibration: expectedCalibrationError(scores, labels) };
@@ -131,15 +130,6 @@ async function measureSpeed(inp: EvaluateInputs, teacher: LoadedTeacher, exporte
   return { teacherTiming, studentTiming, teacherBytes, teacherParams };
 }
 
-/** The report in `reportDir` when its three files exist and its key equals `key`; else null. */
-async function upToDateReport(reportDir: string, key: OutputKey): Promise<EvaluateReport | null> {
-  for (const f of Object.values(REPORT_FILES)) if (!(await pathExists(join(reportDir, f)))) return null;
-  const read = await readJsonFile(join(reportDir, REPORT_FILES.metrics));
-  if (!read.ok) return null;
-  const report = read.value as EvaluateReport;
-  return outputKeyDifferences(report.key, key).length === 0 ? report : null;
-}
-
 /**
  * Evaluates the student of `train.run` against the teacher on the eval split and writes
  * metrics.json, report.md and report.html into the report folder (evaluate.report, default
@@ -148,19 +138,22 @@ async function upToDateReport(reportDir: string, key: OutputKey): Promise<Evalua
  *
  * Steps: resolve the inputs; predict the clean rows with both models; export the student and check
  * it; clean metrics, slices and the corruption suite; speed and size; the cascade; the report.
+ * A token dataset (token classification, causal LM) or a sequence student goes to
+ * {@link runSequenceEvaluate} instead (the sequence report).
  *
  * @example
  * const exp = await loadExperiment('artifacts/experiments/mnist-kd/experiment.json');
  * const report = await runEvaluate(exp, {}, reporter);
  * report.headline.studentAccuracy; // e.g. 0.975
  */
-export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, reporter: Reporter): Promise<EvaluateReport> {
+export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, reporter: Reporter): Promise<EvaluateReport | SequenceEvaluateReport> {
+  if (await isSequenceEvaluation(exp)) return runSequenceEvaluate(exp, opts, reporter);
   const inp = await resolveEvaluateInputs(exp, reporter);
   const { ev, run, split } = inp;
   const cfg = exp.config;
   const splits = [...new Set([split, ...(cfg.dataset.validation !== undefined ? [typeof cfg.dataset.validation === 'string' ? cfg.dataset.validation : cfg.dataset.trainSplit] : [])])];
   const key = await evaluationKey(exp, { run, baselineRun: inp.baselineRun, teacherDir: inp.teacherDir, dataset: inp.dataset, splits });
-  const existing = opts.force ? null : await upToDateReport(inp.reportDir, key);
+  const existing = opts.force ? null : await upToDateReport<EvaluateReport>(inp.reportDir, key);
   if (existing) {
     reporter.info(`${existing.outputs.html} is up to date (same resolved config, inputs and code): nothing re-evaluated`, { report: existing.outputs.metrics, upToDate: true });
     return existing;
@@ -201,7 +194,7 @@ export async function runEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, 
     const test = { split, rows: n, labels, teacher: p.teacherScores, student: p.studentScores };
     const cascade = chooseCascade(ev, test, validation, { studentMs: speed.studentTiming.latency.p50, teacherMs: speed.teacherTiming.latency.p50 });
 
-    const outputs = { metrics: join(inp.reportDir, REPORT_FILES.metrics), markdown: join(inp.reportDir, REPORT_FILES.markdown), html: join(inp.reportDir, REPORT_FILES.html) };
+    const outputs = reportPaths(inp.reportDir);
     const measured: EvaluateMeasurements = { rows: n, labels, backend: p.backend, teacherScores: p.teacherScores, studentScores: p.studentScores, models, agreement, kl, slices, robustness, cascade, exported, studentTfjsBytes: student.bytes, ...speed };
     const report = { ...buildEvaluateReport(exp, inp, teacher, measured, outputs), key };
     await atomicWriteJson(outputs.metrics, report);

@@ -16,6 +16,8 @@ import type { OutputKey } from '../../pipeline/up-to-date.ts';
 import { loadStudentModel } from '../../pipeline/student/load-student-model.ts';
 import { predictLayersModel } from '../../pipeline/student/predict-layers-model.ts';
 import { resolveStudentRun } from '../../pipeline/student/resolve-student-run.ts';
+import { isSequenceRun } from '../../pipeline/student/sequence/sequence-model-file.ts';
+import { runSequenceExport } from './run-sequence-export.ts';
 
 /** Options of {@link runExport}. */
 export interface ExportOptions {
@@ -45,7 +47,8 @@ async function exportUpToDate(dir: string, key: OutputKey): Promise<boolean> {
 /**
  * `distill export`: writes the trained student of `train.run` as ONNX (model.onnx + card.json +
  * export-manifest.json) and checks it with ONNX Runtime against tfjs on the eval split
- * (evaluate.limitRows rows when set): max abs diff <= 1e-4, or a DataError and no manifest.
+ * (evaluate.limitRows rows when set): max abs diff <= 1e-4, or a DataError and no manifest. A
+ * sequence student (model.json format distill-sequence-student) goes through runSequenceExport.
  *
  * @example
  * const { written, parity } = await runExport(await loadExperiment('artifacts/experiments/mnist-kd/experiment.json'), {}, reporter);
@@ -65,6 +68,7 @@ export async function runExport(exp: LoadedExperiment, opts: ExportOptions, repo
   }
   const choice = await selectBackend(cfg.train?.backend ?? 'auto');
   reporter.info(choice.notice);
+  if (await isSequenceRun(run.dir)) return runSequenceExport({ exp, run, dataset, datasetDir, out, key, session: { device: ev.device, intraOpThreads: ev.intraOpThreads } }, reporter);
   const { model } = await loadStudentModel(run.modelJson);
   const label = columnsWithRole(dataset, 'label')[0];
   if (!label) throw new DataError(`the dataset ${datasetDir} has no label column`);

@@ -48,6 +48,8 @@ export interface SeedResult {
   kl: number | null;
   trainSeconds: number;
   examplesPerSecond: number;
+  /** Sequence runs: testErrors/testAccuracy are over labelled token positions (for diacritics, 1 - accuracy is the DER over letters); plus perplexity. */
+  sequence?: { labelled: number; tokenErrorRate: number; perplexity: number; tokensPerSecond: number | null };
 }
 
 /** A variant's results over the seeds. */
@@ -62,6 +64,9 @@ export interface VariantResult {
   seeds: SeedResult[];
   testErrors: Summary;
   testAccuracy: Summary;
+  /** Sequence variants: token error rate and perplexity over the seeds. */
+  tokenErrorRate?: Summary;
+  perplexity?: Summary;
 }
 
 /** reference-metrics.json. */
@@ -72,11 +77,17 @@ export interface ReferenceMetrics {
   command: string;
   seeds: number[];
   teacher: TeacherAccuracy & { sha256: string };
-  stores: Record<string, { encoding: string; bytesPerExample: number; rows: number; bytes: number; seconds: number | null }>;
+  stores: Record<string, { encoding: string; bytesPerExample: number; rows: number; bytes: number; seconds: number | null; bytesPerToken?: number }>;
   variants: Record<string, VariantResult>;
   /** Distilled variants against the hard-label baseline (alpha = 1). */
   comparisons: Record<string, { against: string; gap: number; spread: number; beats: boolean }>;
   software: ReturnType<typeof softwareProvenance>;
+}
+
+/** A store encoding in one line: `dense float16`, `topk k=8 T=1 float16`, `sampled N=12 T=1`, plus `, K=8 views`. */
+function encodingLabel(e: { mode: string; k?: number | undefined; temperature?: number | undefined; precision?: string | undefined; samples?: number | undefined }, views?: number): string {
+  const base = e.mode === 'topk' ? `topk k=${e.k} T=${e.temperature ?? 1} ${e.precision}` : e.mode === 'sampled' ? `sampled N=${e.samples} T=${e.temperature ?? 1}` : `dense ${e.precision}`;
+  return views ? `${base}, K=${views} views` : base;
 }
 
 interface Variant {
@@ -85,12 +96,21 @@ interface Variant {
   exp: LoadedExperiment;
 }
 
+/** Whether a JSON file in an experiment folder is a config (it names the experiment schema or extends one), not a data record. */
+async function isExperimentConfig(file: string): Promise<boolean> {
+  const read = await readJsonFile(file);
+  if (!read.ok || typeof read.value !== 'object' || read.value === null) return true; // let loadExperiment name the problem
+  const v = read.value as Record<string, unknown>;
+  return typeof v.extends === 'string' || (typeof v.$schema === 'string' && v.$schema.endsWith('experiment.schema.json'));
+}
+
 async function discoverVariants(dir: string, workspace: string): Promise<Variant[]> {
   const names = (await readdir(dir)).filter((f) => f.endsWith('.json') && f !== REFERENCE_METRICS && !f.endsWith('.resolved.json')).sort();
   if (!names.includes('experiment.json')) throw new ConfigError(`${dir}: no experiment.json (an experiment directory holds experiment.json and optional variants)`);
   const variants: Variant[] = [];
   for (const f of names) {
     const file = join(dir, f);
+    if (f !== 'experiment.json' && !(await isExperimentConfig(file))) continue;
     const exp = await loadExperiment(file, [], workspace);
     if (!exp.config.train) continue;
     variants.push({ name: basename(exp.config.train.run), file, exp });
@@ -132,15 +152,17 @@ async function trainSeed(v: Variant, seed: number, workspace: string, reporter: 
   const m = await readJson<RunManifest>(join(resolveInWorkspace(workspace, 'train.run', run), RUN_MANIFEST));
   // The test split, scored once after training (runs before dataset.validation: the last epoch's eval was the test split).
   const e = m.test ?? m.final.eval;
+  const sq = e.sequence;
   const result: SeedResult = {
     seed,
     run,
-    testErrors: Math.round((1 - e.accuracy) * e.rows),
+    testErrors: Math.round((1 - e.accuracy) * (sq ? sq.labelled : e.rows)),
     testAccuracy: e.accuracy,
     agreement: e.agreement ?? null,
     kl: e.kl ?? null,
     trainSeconds: Math.round((Date.parse(m.finishedAt) - Date.parse(m.createdAt)) / 100) / 10,
     examplesPerSecond: Math.round(m.final.examplesPerSecond),
+    ...(sq ? { sequence: { labelled: sq.labelled, tokenErrorRate: 1 - e.accuracy, perplexity: sq.perplexity, tokensPerSecond: m.final.tokensPerSecond === undefined ? null : Math.round(m.final.tokensPerSecond) } } : {}),
   };
   reporter.info(`${label}: ${result.testErrors} test errors (accuracy ${(100 * result.testAccuracy).toFixed(2)}%)`);
   return [v.name, result];
@@ -155,12 +177,6 @@ function viewsText(exp: LoadedExperiment): string | null {
   return `K=${v.count} ${policy}, ${how}`;
 }
 
-/** A store's encoding as text: mode, k, T, precision, views. */
-function encodingText(e: StoreManifest['encoding'] | { mode: string; k?: number; temperature?: number; precision: string }, views: number | undefined): string {
-  const base = e.mode === 'topk' ? `topk k=${e.k} T=${e.temperature} ${e.precision}` : `${e.mode} ${e.precision}`;
-  return views ? `${base}, K=${views} views` : base;
-}
-
 /** Each store's encoding, size and capture time, and the teacher's accuracy (from the dense store when there is one). */
 async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: string): Promise<{ storeFacts: ReferenceMetrics['stores']; teacher: ReferenceMetrics['teacher'] | undefined }> {
   const storeFacts: ReferenceMetrics['stores'] = {};
@@ -170,8 +186,7 @@ async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: str
     const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
     const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
     const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
-    const enc = encodingText(m.encoding, m.encoding.views?.count);
-    storeFacts[store] = { encoding: enc, rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null };
+    storeFacts[store] = { encoding: encodingLabel(m.encoding, m.encoding.views?.count), rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null, ...(m.encoding.bytesPerToken !== undefined ? { bytesPerToken: m.encoding.bytesPerToken } : {}) };
     if (!teacher || m.encoding.mode === 'dense') {
       const datasetDir = resolveInWorkspace(workspace, 'dataset.path', v.exp.config.dataset.path);
       teacher = { ...(await teacherAccuracy(dir, datasetDir, v.exp.config.dataset.evalSplit)), sha256: m.teacher.sha256 };
@@ -223,11 +238,14 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
       temperature: v.exp.config.train!.temperature,
       // A hard-label variant on stored views reads the store (for the views' parameters) but not its targets.
       store: (v.exp.config.train!.alpha < 1 || tl?.views) && tl ? tl.store : null,
-      encoding: v.exp.config.train!.alpha < 1 && tl ? encodingText(tl.encoding, tl.views?.count) : null,
+      encoding: v.exp.config.train!.alpha < 1 && tl ? encodingLabel(tl.encoding, tl.views?.count) : null,
       views: viewsText(v.exp),
       seeds: seedsOf,
       testErrors: summarize(seedsOf.map((s) => s.testErrors)),
       testAccuracy: summarize(seedsOf.map((s) => s.testAccuracy)),
+      ...(seedsOf.every((s) => s.sequence) && seedsOf.length > 0
+        ? { tokenErrorRate: summarize(seedsOf.map((s) => s.sequence!.tokenErrorRate)), perplexity: summarize(seedsOf.map((s) => s.sequence!.perplexity)) }
+        : {}),
     };
   }
 
@@ -235,12 +253,14 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
 
   const comparisons: ReferenceMetrics['comparisons'] = {};
-  // Each distilled variant against the hard-label variant on the same views (or on none).
-  const viewsOf = (name: string): string | null => variants.find((v) => v.name === name)!.exp.config.teacherLogits?.views ? JSON.stringify(variants.find((v) => v.name === name)!.exp.config.teacherLogits!.views) : null;
+  // Each distilled variant against the hard-label variant of the same student on the same views (or on none), else the first hard-label one.
+  const configOf = (name: string): LoadedExperiment['config'] => variants.find((v) => v.name === name)!.exp.config;
+  const sameSetup = (a: string, b: string): boolean => JSON.stringify([configOf(a).student, configOf(a).teacherLogits?.views ?? null]) === JSON.stringify([configOf(b).student, configOf(b).teacherLogits?.views ?? null]);
+  const hards = Object.entries(out).filter(([, r]) => r.alpha === 1);
   for (const [name, r] of Object.entries(out)) {
-    if (r.alpha >= 1) continue;
-    const hard = Object.entries(out).find(([n, h]) => h.alpha === 1 && viewsOf(n) === viewsOf(name)) ?? Object.entries(out).find(([, h]) => h.alpha === 1);
-    if (hard) comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
+    if (r.alpha === 1 || hards.length === 0) continue;
+    const hard = hards.find(([h]) => sameSetup(h, name)) ?? hards[0]!;
+    comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
   }
   const metrics: ReferenceMetrics = {
     kind: 'distill.reference-metrics',
@@ -262,6 +282,21 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
 /** A markdown table of the reference metrics (as README shows it). */
 export function referenceTable(m: ReferenceMetrics): string {
   const fmt = (s: Summary): string => `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)} (${s.min}-${s.max})`;
+  const pct = (s: Summary): string => `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}`;
+  const what = (v: VariantResult): string => (v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`) + (v.views ? `; ${v.views}` : '');
+  const sequence = Object.values(m.variants).some((v) => v.tokenErrorRate);
+  if (sequence) {
+    const lines = [
+      `| model | token error rate % (test, labelled positions), mean ± std over seeds ${m.seeds.join(', ')} | perplexity | cache bytes/token |`,
+      '|---|---|---|---|',
+      `| teacher (${m.teacher.sha256.slice(0, 12)}) | ${(100 * (1 - m.teacher.accuracy)).toFixed(2)} | | |`,
+    ];
+    for (const [name, v] of Object.entries(m.variants)) {
+      const store = v.store ? m.stores[v.store] : undefined;
+      lines.push(`| student ${name}: ${what(v)} | ${v.tokenErrorRate ? pct(v.tokenErrorRate) : '-'} | ${v.perplexity ? `${v.perplexity.mean.toFixed(3)} ± ${v.perplexity.std.toFixed(3)}` : '-'} | ${store?.bytesPerToken ?? ''} |`);
+    }
+    return lines.join('\n');
+  }
   const lines = [
     '| model | test errors (of 10,000), mean ± std (range) over seeds ' + m.seeds.join(', ') + ' | cache bytes/example |',
     '|---|---|---|',
@@ -269,8 +304,7 @@ export function referenceTable(m: ReferenceMetrics): string {
   ];
   for (const [name, v] of Object.entries(m.variants)) {
     const store = v.store ? m.stores[v.store] : undefined;
-    const what = (v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`) + (v.views ? `; ${v.views}` : '');
-    lines.push(`| student ${name}: ${what} | ${fmt(v.testErrors)} | ${store ? store.bytesPerExample : ''} |`);
+    lines.push(`| student ${name}: ${what(v)} | ${fmt(v.testErrors)} | ${store ? store.bytesPerExample : ''} |`);
   }
   return lines.join('\n');
 }

@@ -3,7 +3,7 @@
  * another capture, planning which shards to reuse or compute, computing them, and the manifest fields
  * every run records. Used by run-teacher-logits.ts.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
 import { DataError } from '../../pipeline/errors.ts';
@@ -12,11 +12,13 @@ import { openStore } from '../../pipeline/store/open-store.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreManifest, StoreRuntime, StoreSplit, StoreTiming } from '../../pipeline/store/store-manifest.ts';
 import { displayPath } from '../../pipeline/io/display-path.ts';
+import { removeTempFiles } from '../../pipeline/io/remove-temp-files.ts';
 import { diffCaptureKeys, keyOfManifest } from './capture-key.ts';
 import type { CaptureKey } from './capture-key.ts';
 import { computeSplit } from './compute-split.ts';
 import type { ComputeContext, ShardPlan } from './compute-split.ts';
 import { nonFiniteError } from './non-finite.ts';
+import { PARTS_DIR } from './part-manifest.ts';
 import { partProblem, readPartRecord } from './part-record.ts';
 import type { GlobalShard } from './worker-assignment.ts';
 
@@ -31,6 +33,8 @@ export interface CaptureContext extends ComputeContext {
   shards: GlobalShard[];
   /** True for a single writer: it owns every shard and every leftover temporary file. */
   ownsStore: boolean;
+  /** A worker's part manifest (store-relative, `parts/worker-<i>-of-<N>.json`); null for a single writer. */
+  partManifest: string | null;
   /** The run's options (force). */
   opts: { force?: boolean };
   encoding: StoreEncoding;
@@ -53,7 +57,9 @@ export async function refuseOtherCapture(ctx: CaptureContext): Promise<StoreMani
 
 /**
  * Which of this run's shards are complete (part record matches, sha256 verified) and which to
- * compute. Leftover temporary files of these shards are removed (a single writer removes all).
+ * compute. Leftover temporary files of a killed run are removed: a worker's, those of its shards,
+ * their part records and its part manifest; a single writer's, all (split folders, parts/, the
+ * store's own files).
  */
 export async function planShards(ctx: CaptureContext): Promise<ShardPlan[]> {
   const { cfg, storeDir } = ctx;
@@ -61,10 +67,10 @@ export async function planShards(ctx: CaptureContext): Promise<ShardPlan[]> {
   for (const split of cfg.splits) {
     await mkdir(join(storeDir, split), { recursive: true });
     const mine = ctx.shards.filter((g) => g.split === split).map((g) => basename(shardName(split, g.index, cfg.format)));
-    for (const f of await readdir(join(storeDir, split))) {
-      if (f.startsWith('.') && f.includes('.tmp-') && (ctx.ownsStore || mine.some((m) => f.startsWith(`.${m}.`)))) await rm(join(storeDir, split, f), { force: true });
-    }
+    await removeTempFiles(join(storeDir, split), (name) => ctx.ownsStore || mine.includes(name) || mine.includes(name.replace(/\.json$/, '')));
   }
+  await removeTempFiles(join(storeDir, PARTS_DIR), (name) => ctx.ownsStore || `${PARTS_DIR}/${name}` === ctx.partManifest);
+  if (ctx.ownsStore) await removeTempFiles(storeDir);
   for (const g of ctx.shards) {
     const relPath = shardName(g.split, g.index, cfg.format);
     const path = join(storeDir, relPath);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
 import { DataError } from '../../pipeline/errors.ts';
 import { atomicWriteJson } from '../../pipeline/io/atomic-write.ts';
+import { removeTempFiles } from '../../pipeline/io/remove-temp-files.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { checkStoreProvenance } from '../../pipeline/store/check-store-provenance.ts';
 import { openedStore, openStore } from '../../pipeline/store/open-store.ts';
@@ -64,6 +65,8 @@ export async function finalizeStore(storeDir: string, reporter: Reporter): Promi
   }
   const lock = await lockStoreWriter(storeDir, 'distill finalize');
   try {
+    // A finalize killed mid-write left a temporary config.resolved.json or manifest.json (no worker runs now).
+    await removeTempFiles(storeDir, (name) => name === STORE_MANIFEST || name === STORE_CONFIG);
     return await finalizeLocked(storeDir, reporter);
   } finally {
     await lock.release();

@@ -188,6 +188,7 @@ async function withTeacher<T>(
       reporter,
       shards,
       ownsStore: worker === null,
+      partManifest: worker === null ? null : partManifestPath(worker),
       opts,
       encoding,
       card,

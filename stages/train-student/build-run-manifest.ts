@@ -4,7 +4,7 @@ import { checkAgainstSchema } from '../../pipeline/config/validate-schema.ts';
 import type { BackendChoice } from '../../pipeline/engines/tfjs.ts';
 import { sha256Bytes } from '../../pipeline/io/sha256.ts';
 import { packageVersion, softwareProvenance } from '../../pipeline/provenance.ts';
-import type { EpochMetrics, EpochSelection, RunManifest, SplitMetrics } from '../../pipeline/student/run-manifest.ts';
+import type { EpochMetrics, EpochSelection, RunManifest, SequenceStudentRecord, SplitMetrics } from '../../pipeline/student/run-manifest.ts';
 import { validationRecord } from '../../pipeline/config/validation-rows.ts';
 import type { StudentModel } from './build-student.ts';
 import type { TrainingInputs } from './prepare-inputs.ts';
@@ -16,13 +16,15 @@ export interface RunRecordParts {
   exp: LoadedExperiment;
   inputs: TrainingInputs;
   backend: BackendChoice;
-  student: StudentModel;
+  student: Pick<StudentModel, 'inputShape' | 'params' | 'forwardMacs'>;
+  /** Sequence students: what the student was built for (run-manifest student.sequence). */
+  sequence?: SequenceStudentRecord;
   state: TrainingState;
   final: EpochMetrics;
   /** Which epoch was kept, and the kept weights scored once on the test split. */
   selection: EpochSelection;
   test: SplitMetrics;
-  saved: SavedModelFiles;
+  saved: Pick<SavedModelFiles, 'modelJson' | 'weights' | 'weightsSha256'>;
   rowsPerEpoch: number;
   createdAt: string;
   /** The run folder's files, relative to it. */
@@ -68,7 +70,7 @@ export function buildRunManifest(p: RunRecordParts): RunManifest {
     },
     backend: backendRecord,
     seeds: { master: cfg.seed, derivation: 'deriveSeed(master, purpose, epoch, step): init per layer, chunk order per epoch, row order per window, dropout per step' },
-    student: { arch: cfg.student!.arch, inputShape: student.inputShape, classes: inputs.classes, params: student.params, forwardMacsPerExample: student.forwardMacs, feature: inputs.feature.name, inputScale: inputs.scale },
+    student: { arch: cfg.student!.arch, inputShape: student.inputShape, classes: inputs.classes, params: student.params, forwardMacsPerExample: student.forwardMacs, feature: inputs.feature.name, inputScale: inputs.scale, ...(p.sequence ? { sequence: p.sequence } : {}) },
     training: {
       epochs: train.epochs,
       rowsPerEpoch: p.rowsPerEpoch,

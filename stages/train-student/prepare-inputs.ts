@@ -17,6 +17,10 @@ import { resolveValidation } from '../../pipeline/config/validation-rows.ts';
 import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
 import { captureTemperatureOf, targetsAllowTemperature } from '../../pipeline/store/soft-target-store.ts';
 import { checkViewInputs } from './view-inputs.ts';
+import type { SequenceTarget } from './sequence-batch.ts';
+import { targetPositions } from './sequence-batch.ts';
+import type { SequenceColumns } from './sequence-split-source.ts';
+import { checkSequenceStore } from './sequence-targets.ts';
 
 /** Everything the training loop reads, checked against each other. */
 export interface TrainingInputs {
@@ -40,6 +44,33 @@ export interface TrainingInputs {
   validation: ValidationPlan | null;
   /** Whether the validation rows have cached targets (a carve-out has them when the store covers the train split). */
   validationHasTargets: boolean;
+  /** A token dataset (task token-classification or causal-lm): what a sequence student reads; absent for classification. */
+  sequence?: SequenceInputs;
+}
+
+/** The sequence side of the inputs. */
+export interface SequenceInputs {
+  task: 'token-classification' | 'causal-lm';
+  target: SequenceTarget;
+  /** Context L and target positions P per row. */
+  context: number;
+  positions: number;
+  /** Input vocabulary (the tokenizer's ids). */
+  inputVocab: number;
+  columns: SequenceColumns;
+}
+
+/** The sequence inputs of a token dataset, or undefined for a classification dataset. */
+function sequenceInputs(dataset: DatasetManifest, dir: string, feature: DatasetColumn): SequenceInputs | undefined {
+  if (dataset.task !== 'token-classification' && dataset.task !== 'causal-lm') return undefined;
+  if (!dataset.sequence) throw new DataError(`${join(dir, 'manifest.json')}: task is ${dataset.task} but the manifest has no sequence.context`);
+  const target: SequenceTarget = dataset.task === 'causal-lm' ? 'next-token' : 'token';
+  const inputVocab = dataset.tokenizer?.vocabSize ?? feature.vocabSize;
+  if (inputVocab === undefined) throw new DataError(`${join(dir, 'manifest.json')}: a token dataset needs tokenizer.vocabSize (or vocabSize on the "${feature.name}" column)`);
+  const label = dataset.task === 'token-classification' ? columnsWithRole(dataset, 'label')[0] : undefined;
+  if (dataset.task === 'token-classification' && !label) throw new DataError(`${join(dir, 'manifest.json')}: a token-classification dataset needs a label column (one class per position)`);
+  const context = dataset.sequence.context;
+  return { task: dataset.task, target, context, positions: targetPositions(context, target), inputVocab, columns: { ids: feature, mask: columnsWithRole(dataset, 'mask')[0] ?? null, labels: label ?? null } };
 }
 
 /** The label's class count: the manifest's `classes`, else the label histogram's length. */
@@ -82,7 +113,9 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   if (validation?.kind === 'split') getSplit(dataset, validation.split, `${datasetDir} (dataset.validation)`);
   const splits = [...new Set([cfg.dataset.trainSplit, cfg.dataset.evalSplit, ...(validation ? [validation.split] : [])])];
   const feature = pickFeature(dataset, datasetDir, student.feature);
-  const labels = columnsWithRole(dataset, 'label');
+  const sequence = sequenceInputs(dataset, datasetDir, feature);
+  // A causal LM's labels are its own ids, shifted: the ids column stands in for the label column.
+  const labels = sequence?.task === 'causal-lm' ? [feature] : columnsWithRole(dataset, 'label');
   if (labels.length === 0) throw new DataError(`the dataset ${datasetDir} has no label column; the student stage needs hard labels (accuracy, the alpha * CE term)`);
   const label = labels[0]!;
   await verifyDatasetFiles(datasetDir, dataset, splits);
@@ -90,7 +123,7 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   const elem = /^fixed_size_list<([a-z0-9]+)>/.exec(feature.type)?.[1] ?? feature.type;
   const scale = student.inputScale ?? (elem === 'uint8' ? 1 / 255 : 1);
   const featureShape = feature.shape ?? [featureSizeOf(feature)];
-  const datasetClasses = labelClasses(dataset, label);
+  const datasetClasses = sequence?.task === 'causal-lm' ? sequence.inputVocab : labelClasses(dataset, label);
 
   let store: OpenedStore | null = null;
   let storeManifestSha256: string | null = null;
@@ -149,10 +182,12 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
       const tc = captureTemperatureOf(store.encoding);
       throw new ConfigError(`train.temperature is ${train.temperature}, but the top-k store ${store.dir} was captured at temperature ${tc}; a top-k store fixes T (set train.temperature=${tc})`);
     }
+    if (sequence) checkSequenceStore(store.encoding, { context: sequence.context, target: sequence.target, vocab: store.encoding.classes, temperature: train.alpha < 1 ? train.temperature : captureTemperatureOf(store.encoding) }, store.dir);
+    else if (store.encoding.positions !== undefined) throw new DataError(`the store ${store.dir} holds per-position targets (encoding.positions ${store.encoding.positions}), but the dataset ${datasetDir} is not a token dataset (task ${dataset.task ?? 'classification'})`);
     storeManifestSha256 = await sha256File(join(store.dir, STORE_MANIFEST));
   }
   checkViewInputs(cfg, store, storeDir, feature, reporter);
   const classes = store ? store.encoding.classes : datasetClasses;
   if (classes === null || classes < 2) throw new DataError(`the dataset ${datasetDir} label "${label.name}" has ${classes ?? 'no'} classes; a student needs at least 2`);
-  return { datasetDir, dataset, feature, label, featureShape, scale, classes, store, storeManifestSha256, evalHasTargets, validation, validationHasTargets };
+  return { datasetDir, dataset, feature, label, featureShape, scale, classes, store, storeManifestSha256, evalHasTargets, validation, validationHasTargets, ...(sequence ? { sequence } : {}) };
 }

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import type { TrainSection } from '../../pipeline/config/experiment-config.ts';
 import type { tf } from '../../pipeline/engines/tfjs.ts';
 import { ConfigError } from '../../pipeline/errors.ts';
+import { removeTempFiles } from '../../pipeline/io/remove-temp-files.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { CHECKPOINT_DIR, readLatestCheckpoint } from '../../pipeline/student/checkpoint.ts';
 import type { EpochRecord } from '../../pipeline/student/checkpoint.ts';
 import type { EpochMetrics } from '../../pipeline/student/run-manifest.ts';
-import type { StudentModel } from './build-student.ts';
 import { restoreOptimizerState } from './optimizer-state.ts';
 import { restoreWeights } from './student-weights.ts';
+import type { TrainableWeights } from './student-weights.ts';
 
 /** Where training stands: the next epoch, steps taken, and the records and metrics of the epochs done. */
 export interface TrainingState {
@@ -28,18 +29,20 @@ export function freshState(): TrainingState {
 
 /**
  * Restores the student and optimizer from the run folder's latest checkpoint and returns where training
- * stands; a fresh state when there is no checkpoint. A checkpoint written with another config (other
+ * stands; a fresh state when there is no checkpoint. Temporary files a killed run left are removed. A checkpoint written with another config (other
  * than train.epochs: `key`) is a ConfigError. metrics.jsonl lines after the checkpoint's epoch are dropped.
  */
 export async function resumeFromCheckpoint(
   runDir: string,
   metricsFile: string,
-  student: StudentModel,
+  student: TrainableWeights,
   optimizer: tf.Optimizer,
   key: string,
   train: Pick<TrainSection, 'epochs'>,
   reporter: Reporter,
 ): Promise<TrainingState> {
+  // A killed run's temporary files (a checkpoint, metrics.jsonl, the model); the caller holds the run's lock.
+  for (const dir of [runDir, join(runDir, CHECKPOINT_DIR)]) await removeTempFiles(dir);
   const ckpt = await readLatestCheckpoint(runDir);
   if (!ckpt) {
     reporter.info(`no checkpoint in ${runDir}: starting from epoch 1`);

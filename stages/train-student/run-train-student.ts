@@ -28,6 +28,7 @@ import { prepareInputs } from './prepare-inputs.ts';
 import type { TrainingInputs } from './prepare-inputs.ts';
 import { freshState, resumeFromCheckpoint } from './resume-run.ts';
 import { saveTfjsModel } from './save-model.ts';
+import { trainSequenceStudent } from './run-sequence-training.ts';
 import { runEpoch } from './train-epoch.ts';
 import type { EpochContext } from './train-epoch.ts';
 import type { ExperimentConfig } from '../../pipeline/config/experiment-config.ts';
@@ -211,6 +212,9 @@ export async function runTrainStudent(exp: LoadedExperiment, opts: TrainStudentO
       return upToDate;
     }
     const inputs = await prepareInputs(exp, reporter);
+    if (inputs.sequence) {
+      return await trainSequenceStudent({ exp, inputs: { ...inputs, sequence: inputs.sequence }, runDir, key: configKey(exp), outputs: OUTPUTS, opts, reporter });
+    }
     // Training batches are read and cut in a worker thread (started now, so its start-up overlaps
     // backend selection): the backends train on this thread, and the second core is otherwise idle.
     batchWorker = openBatchWorker(trainSourceOptions(exp, inputs));

@@ -3,7 +3,9 @@
  * size and inputs, measured in one run, for parquet and arrow x dense and top-k; plus parquetjs-lite
  * vs parquet-wasm vs Arrow IPC writing the same logits table.
  *
- *   node --import tsx test/bench/teacher-logits.bench.ts [--rows 60000] [--batch 256] [--repeat 3]
+ *   node --import tsx test/bench/teacher-logits.bench.ts [--rows 60000] [--batch 256] [--repeat 3] [--writers-only]
+ *
+ * --writers-only: only the writer table (no dataset or teacher needed, a few seconds).
  *
  * Every figure is the median over the repeats (an odd count: one measured run) with min-max beside it.
  *
@@ -31,7 +33,7 @@ import { runTeacherLogits } from '../../stages/teacher-logits/run-teacher-logits
 import { makeTinyTeacher } from '../fixtures/tiny-teacher.ts';
 import { checkOddRepeat, formatSpread, spread } from './spread.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '60000' }, batch: { type: 'string', default: '256' }, repeat: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '60000' }, batch: { type: 'string', default: '256' }, repeat: { type: 'string', default: '3' }, 'writers-only': { type: 'boolean', default: false } } });
 const ROWS = Number(values.rows);
 const BATCH = Number(values.batch);
 const REPEAT = checkOddRepeat(Number(values.repeat));
@@ -82,7 +84,8 @@ function cpuSeconds(start: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1e6;
 }
 
-async function main(): Promise<void> {
+/** The stage against the bare loop, per format and encoding. */
+async function stageComparison(): Promise<void> {
   const teacher = await teacherDir();
   const card = (await readTeacherCard(join(projectRoot, teacher.dir))).card;
   const modelPath = join(projectRoot, teacher.dir, card.model);
@@ -140,8 +143,11 @@ async function main(): Promise<void> {
   console.log(` and the wall ratio is stage / bare within a pair. CPU ratio: the bare loop's CPU seconds over the stage's end-to-end CPU seconds`);
   console.log(` (all threads of the process); where ORT alone keeps both cores busy it approximates the throughput ratio of an idle machine,`);
   console.log(` and it is much less sensitive to other load.)`);
+}
 
-  // Writers: the same dense float32 logits table (20,000 rows x 10) through each library.
+/** Writers: the same dense float32 logits table (20,000 rows x 10) through each library. */
+async function writers(): Promise<void> {
+  await mkdir(scratch, { recursive: true });
   const n = 20000;
   const logits = Float32Array.from({ length: n * 10 }, (_, i) => Math.sin(i) * 5);
   const enc = { mode: 'dense', precision: 'float32', classes: 10 } as const;
@@ -171,6 +177,11 @@ async function main(): Promise<void> {
   console.log(`| parquetjs-lite (repeated FLOAT, default options) | ${lite} |`);
   console.log(`| parquet-wasm (zstd, fixed_size_list<float32>[10]) | ${wasm} |`);
   console.log(`| apache-arrow IPC file | ${ipc} |`);
+}
+
+async function main(): Promise<void> {
+  if (!values['writers-only']) await stageComparison();
+  await writers();
   await rm(scratch, { recursive: true, force: true });
 }
 

@@ -161,6 +161,20 @@ const cases: BadCase[] = [
     stderr: [/stores\/good\/manifest\.json does not match what was written at capture \(the part records next to its shards\), checked by the student run runs\/good:\n {2}- teacher\.sha256 \(teacherSha256\)/],
   },
   {
+    name: 'evaluate of a run whose store manifest was edited after capture (dataset fingerprint)',
+    setup: (ws) => editJson(join(ws.dir, 'stores/good/manifest.json'), (m) => (at(m, 'dataset.splits.test').fingerprint = 'c'.repeat(64))),
+    args: ['evaluate', '-c', 'good.json', '--set', 'evaluate.report=reports/fresh', '--set', 'evaluate.export=exports/fresh'],
+    code: 1,
+    stderr: [/stores\/good\/manifest\.json does not match what was written at capture \(the part records next to its shards\), checked by the student run runs\/good:\n {2}- dataset\.splits\.test\.fingerprint \(splitFingerprint\): at capture "[0-9a-f]{64}", manifest "c{64}" \[test\/part-00000\.parquet\]/],
+  },
+  {
+    name: 'finalize of a complete store whose manifest was edited after capture (card)',
+    setup: (ws) => editJson(join(ws.dir, 'stores/good/manifest.json'), (m) => (at(m, 'teacher.card.output').kind = 'log_probs')),
+    args: ['finalize', 'stores/good'],
+    code: 1,
+    stderr: [/stores\/good\/manifest\.json does not match what was written at capture \(the part records next to its shards\), checked by finalize:\n {2}- teacher\.card \(cardContentSha256\): at capture "[0-9a-f]{64}", manifest "[0-9a-f]{64}" \[4 of 4 shards\]/],
+  },
+  {
     name: 'an edited manifest that is not JSON',
     setup: (ws) => writeFile(join(ws.dir, 'stores/good/manifest.json'), '{"formatVersion": 1,'),
     args: ['verify', 'stores/good/manifest.json'],

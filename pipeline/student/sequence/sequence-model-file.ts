@@ -14,6 +14,7 @@ import type { SequenceExportInput } from '../../export/sequence-to-onnx.ts';
 import { atomicWrite, atomicWriteJson } from '../../io/atomic-write.ts';
 import { readJsonFile } from '../../io/read-json.ts';
 import { sha256Bytes } from '../../io/sha256.ts';
+import { findModelJson } from '../load-student-model.ts';
 import { buildSequenceStudent, sequenceSpec } from './build-sequence-student.ts';
 import type { SequenceShape, SequenceStudent } from './sequence-student.ts';
 
@@ -82,6 +83,18 @@ export async function saveSequenceStudent(student: SequenceStudent, section: Stu
 /** Whether a parsed model.json is a sequence student's. */
 export function isSequenceModelFile(json: unknown): json is SequenceModelFile {
   return typeof json === 'object' && json !== null && (json as { format?: unknown }).format === SEQUENCE_MODEL_FORMAT;
+}
+
+/** True when a run folder's model.json (findModelJson) is a sequence student's; false when it has none or another kind. */
+export async function isSequenceRun(runDir: string): Promise<boolean> {
+  let modelJson: string;
+  try {
+    modelJson = await findModelJson(runDir);
+  } catch {
+    return false;
+  }
+  const read = await readJsonFile(modelJson);
+  return read.ok && isSequenceModelFile(read.value);
 }
 
 /** A read sequence model file and its weights by name. */
