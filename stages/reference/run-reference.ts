@@ -96,12 +96,12 @@ interface Variant {
   exp: LoadedExperiment;
 }
 
-/** Whether a JSON file in an experiment folder is a config (it names the experiment schema or extends one), not a data record. */
+/** Whether a JSON file in an experiment folder is a config (it extends one, has a train or teacherLogits section, or names the experiment schema), not a data record. */
 async function isExperimentConfig(file: string): Promise<boolean> {
   const read = await readJsonFile(file);
   if (!read.ok || typeof read.value !== 'object' || read.value === null) return true; // let loadExperiment name the problem
   const v = read.value as Record<string, unknown>;
-  return typeof v.extends === 'string' || (typeof v.$schema === 'string' && v.$schema.endsWith('experiment.schema.json'));
+  return typeof v.extends === 'string' || 'train' in v || 'teacherLogits' in v || (typeof v.$schema === 'string' && v.$schema.endsWith('experiment.schema.json'));
 }
 
 async function discoverVariants(dir: string, workspace: string): Promise<Variant[]> {
