@@ -69,11 +69,25 @@ export interface TeacherLogitsSection {
   graphOptimization: 'disabled' | 'basic' | 'extended' | 'all';
   /** NaN/Inf policy. Default error. */
   nonFinite: 'error' | 'zero';
+  /** Augmented views per row (docs/store-format.md, View stores). Default: absent (one unaugmented target per row). */
+  views?: ViewsSection;
   /**
    * Sharded workers (docs/scale-out.md). Default: absent, which is a single writer unless
    * `--num-shards`/`--shard-index` or the launching engine's environment say otherwise.
    */
   workers?: WorkersSection;
+}
+
+/** `teacherLogits.views`: K views per row from a seeded augmentation policy, exactly one of `image` or `noise`. */
+export interface ViewsSection {
+  /** Views K per row, view 0 (unaugmented) included; >= 2. */
+  count: number;
+  /** Seed of the view parameters (keyed by seed, split, row, view). Default 0. */
+  seed: number;
+  /** Image views: largest shift (integer pixels, default 0), rotation (degrees, default 0), relative zoom (default 0). */
+  image?: { shift: number; rotation: number; scale: number };
+  /** Float-vector views: Gaussian noise of standard deviation `sd` (column units). */
+  noise?: { sd: number };
 }
 
 /** `teacherLogits.workers`: this process as one of N workers of a sharded teacher-logits run. */
@@ -168,6 +182,11 @@ export interface TrainSection {
   selectEpoch: 'last' | 'best';
   /** Validation metric that ranks epochs (best epoch, early stopping): the training objective (lower wins) or accuracy. Default loss. */
   selectMetric: 'loss' | 'accuracy';
+  /**
+   * With a view store: which targets the epoch's drawn view trains against: `consistent` (that view's)
+   * or `view0` (the unaugmented view's: the inconsistent baseline). Default consistent (applied by the stage).
+   */
+  viewTargets?: 'consistent' | 'view0';
   /** Early stopping: stop after this many epochs without a better validation metric (needs dataset.validation). Default: none. */
   patience?: number;
 }

@@ -1,6 +1,6 @@
 import { DataError } from '../errors.ts';
 import type { ShardTargets, StoreEncoding } from './soft-target-store.ts';
-import { positionsOf, targetPositions } from './soft-target-store.ts';
+import { positionsOf, targetPositions, targetsPerRow } from './soft-target-store.ts';
 
 /** Real tokens L of a row of a per-position store: P for token targets, P + 1 for next-token. */
 export function contextOf(encoding: StoreEncoding): number {
@@ -64,7 +64,7 @@ function checkPaddingZero(t: ShardTargets, encoding: StoreEncoding, row: number,
  * the shard file, row and position.
  */
 export function checkTargets(t: ShardTargets, encoding: StoreEncoding, name: string): void {
-  const p = positionsOf(encoding);
+  const p = targetsPerRow(encoding);
   if (t.topkIndex) checkIndices(t.topkIndex, encoding.classes, p * encoding.k!, t.rowStart, name);
   if (t.sampleIndex) checkIndices(t.sampleIndex, encoding.classes, p * encoding.slots!, t.rowStart, name);
   const context = contextOf(encoding);

@@ -6,7 +6,8 @@ import type { ShardTargets, StoreEncoding } from './soft-target-store.ts';
 import { float16ToFloat32 } from './float16.ts';
 import { shardSchema } from './shard-table.ts';
 import { checkTargets } from './check-targets.ts';
-import { positionsOf } from './soft-target-store.ts';
+import { positionsOf, viewsOf } from './soft-target-store.ts';
+import { decodeViewParams } from './decode-view-params.ts';
 
 /** Where a shard sits, for checks and error messages. */
 export interface ShardPlace {
@@ -36,13 +37,16 @@ export function decodeShard(table: Table, encoding: StoreEncoding, place: ShardP
     throw new DataError(`${place.name}: columns are [${actual.join(', ')}], expected [${expected.join(', ')}] for the store's ${encoding.mode} ${encoding.precision} encoding`);
   }
   const rows = place.rowEnd - place.rowStart;
-  if (table.numRows !== rows) {
-    throw new DataError(`${place.name}: has ${table.numRows} rows, expected ${rows} (rows ${place.rowStart}..${place.rowEnd - 1})`);
+  const k = viewsOf(encoding);
+  if (table.numRows !== rows * k) {
+    const per = k > 1 ? ` x ${k} views` : '';
+    throw new DataError(`${place.name}: has ${table.numRows} rows, expected ${rows * k} (rows ${place.rowStart}..${place.rowEnd - 1}${per})`);
   }
   const rowValues = columnValues(table.getChild('row')!, 1) as BigInt64Array;
-  for (let i = 0; i < rows; i++) {
-    if (rowValues[i] !== BigInt(place.rowStart + i)) {
-      throw new DataError(`${place.name}: row ${i} has row index ${rowValues[i]}, expected ${place.rowStart + i}`);
+  for (let i = 0; i < rows * k; i++) {
+    const want = place.rowStart + Math.floor(i / k);
+    if (rowValues[i] !== BigInt(want)) {
+      throw new DataError(`${place.name}: row ${i} has row index ${rowValues[i]}, expected ${want}${k > 1 ? ` (K = ${k} table rows per dataset row, ordered by row, view)` : ''}`);
     }
   }
   const base = { split: place.split, index: place.index, rowStart: place.rowStart, rowEnd: place.rowEnd };
@@ -51,7 +55,7 @@ export function decodeShard(table: Table, encoding: StoreEncoding, place: ShardP
   }
   const p = positionsOf(encoding);
   const length = encoding.positions === undefined ? undefined : Int32Array.from(columnValues(table.getChild('length')!, 1) as Int32Array);
-  const seq = length ? { positions: p, length } : {};
+  const seq = length ? { positions: p, length } : encoding.views ? { viewParams: decodeViewParams(table, encoding.views, place) } : {};
   let targets: ShardTargets;
   if (encoding.mode === 'dense') {
     targets = { ...base, ...seq, logits: floats(table.getChild('logits')!, p * encoding.classes, encoding.precision) };

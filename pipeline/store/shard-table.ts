@@ -5,8 +5,9 @@
 import { Field, FixedSizeList, Float16, Float32, Int32, Int64, RecordBatch, Schema, Struct, Table, Uint16, Uint32, makeData } from 'apache-arrow';
 import type { Data, DataType } from 'apache-arrow';
 import type { StoreEncoding } from './soft-target-store.ts';
-import { positionsOf } from './soft-target-store.ts';
+import { positionsOf, viewsOf } from './soft-target-store.ts';
 import { float32ToFloat16 } from './float16.ts';
+import type { ViewParams } from '../augment/view-policy.ts';
 
 /** The soft targets of a run of consecutive rows, float32, row-major (row, position, class/slot). */
 export interface ShardColumns {
@@ -28,6 +29,8 @@ export interface ShardColumns {
   sampleIndex?: Int32Array;
   /** sampled: rows * P * m counts, 0 = empty slot. */
   sampleCount?: Uint16Array;
+  /** View store: the parameters of the rows * K (row, view) pairs; the target arrays then hold rows * K targets. */
+  viewParams?: ViewParams;
 }
 
 /** Index type of topk_index / sample_index: uint16 when every class index fits, else uint32. */
@@ -60,11 +63,34 @@ function targetFields(encoding: StoreEncoding): Field[] {
   return [list('topk_index', p * k, indexType(encoding.classes)), list('topk_logit', p * k, floatType(encoding.precision)), tail];
 }
 
+/** A view store's `view` and parameter columns (after `row`). */
+function viewFields(encoding: StoreEncoding): Field[] {
+  const views = encoding.views;
+  if (!views) return [];
+  const params = views.augment.kind === 'image'
+    ? [new Field('dx', new Int32(), false), new Field('dy', new Int32(), false), new Field('angle', new Float32(), false), new Field('scale', new Float32(), false)]
+    : [new Field('noise_key', new Uint32(), false)];
+  return [new Field('view', new Int32(), false), ...params];
+}
+
 /** The Arrow schema of a shard with this encoding. */
 export function shardSchema(encoding: StoreEncoding): Schema {
   const head: Field[] = [new Field('row', new Int64(), false)];
   if (encoding.positions !== undefined) head.push(new Field('length', new Int32(), false));
-  return new Schema([...head, ...targetFields(encoding)]);
+  return new Schema([...head, ...viewFields(encoding), ...targetFields(encoding)]);
+}
+
+/** The data of the `view` and parameter columns of n dataset rows, K table rows each. */
+function viewData(encoding: StoreEncoding, cols: ShardColumns): Data[] {
+  const k = viewsOf(encoding);
+  const n = cols.rows * k;
+  const p = cols.viewParams;
+  if (!p) throw new RangeError('shardTable: a view store needs the view parameters of its rows');
+  const view = Int32Array.from({ length: n }, (_, i) => i % k);
+  const arrays = p.kind === 'image' ? [p.dx, p.dy, p.angle, p.scale] : [p.noiseKey];
+  const types = p.kind === 'image' ? [new Int32(), new Int32(), new Float32(), new Float32()] : [new Uint32()];
+  for (const a of arrays) if (a.length !== n) throw new RangeError(`shardTable: ${a.length} view parameters, expected rows * K = ${n}`);
+  return [makeData({ type: new Int32(), length: n, data: view }), ...arrays.map((data, j) => makeData({ type: types[j]!, length: n, data } as never))];
 }
 
 function floatData(values: Float32Array, precision: StoreEncoding['precision']): Data {
@@ -93,12 +119,17 @@ function targetData(encoding: StoreEncoding, cols: ShardColumns): Data[] {
   ];
 }
 
-/** Builds the Arrow table of one shard (or any run of rows) from float32 soft targets. */
+/**
+ * Builds the Arrow table of one shard (or any run of rows) from float32 soft targets; a view store has
+ * K table rows per dataset row, ordered (row, view).
+ */
 export function shardTable(encoding: StoreEncoding, cols: ShardColumns): Table {
   const schema = shardSchema(encoding);
-  const n = cols.rows;
-  const children: Data[] = [makeData({ type: new Int64(), length: n, data: BigInt64Array.from({ length: n }, (_, i) => BigInt(cols.rowStart + i)) })];
+  const k = viewsOf(encoding);
+  const n = cols.rows * k;
+  const children: Data[] = [makeData({ type: new Int64(), length: n, data: BigInt64Array.from({ length: n }, (_, i) => BigInt(cols.rowStart + Math.floor(i / k))) })];
   if (encoding.positions !== undefined) children.push(makeData({ type: new Int32(), length: n, data: cols.length! }));
+  if (encoding.views) children.push(...viewData(encoding, cols));
   const fields = schema.fields.slice(children.length);
   targetData(encoding, cols).forEach((d, i) => {
     const type = fields[i]!.type;

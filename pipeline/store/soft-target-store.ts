@@ -23,7 +23,14 @@
  * `tail_lse: fixed_size_list<float32>[P]`, sampled `sample_index [P*m]`, `sample_count [P*m]`.
  * Only the first targetPositions(target, length) positions carry targets (right padding); every other
  * position is stored as zeros (dense/topk: logits, indices and tail_lse 0; sampled: empty slots).
+ *
+ * View stores (`views` set, classification only): K table rows per dataset row, ordered (row, view):
+ * `row: int64`, `view: int32` (0..K-1; view 0 is the unaugmented input), the view's parameters
+ * (image: `dx: int32`, `dy: int32`, `angle: float32` degrees, `scale: float32`; noise:
+ * `noise_key: uint32`), then the dense or top-k columns above for that view. Decoded arrays hold
+ * rows * K targets, row-major (row, view), as a per-position store holds rows * P.
  */
+import type { ViewParams, ViewPolicy } from '../augment/view-policy.ts';
 
 /** Encoding of the soft targets in a store. */
 export interface StoreEncoding {
@@ -51,6 +58,8 @@ export interface StoreEncoding {
   seed?: number;
   /** Shard bytes per stored target token (all splits), written when the store is finalized. */
   bytesPerToken?: number;
+  /** Augmented views per row and the policy that made them; absent = one unaugmented target per row. */
+  views?: ViewPolicy;
 }
 
 /**
@@ -94,6 +103,18 @@ export interface ShardTargets {
   sampleIndex?: Int32Array;
   /** sampled: rows * P * m draw counts, 0 = empty slot; a target position's counts sum to N. */
   sampleCount?: Uint16Array;
+  /** View store: the parameters of the rows * K (row, view) pairs; the target arrays then hold rows * K in place of rows. */
+  viewParams?: ViewParams;
+}
+
+/** Views K per row (1 for a store without views). */
+export function viewsOf(encoding: StoreEncoding): number {
+  return encoding.views?.count ?? 1;
+}
+
+/** Targets per dataset row: P positions (per-position store), K views (view store), else 1. */
+export function targetsPerRow(encoding: StoreEncoding): number {
+  return encoding.positions ?? viewsOf(encoding);
 }
 
 /** Positions P of a store row (1 for a classification store). */

@@ -10,6 +10,10 @@
  */
 import { DataError } from '../../pipeline/errors.ts';
 import { mulberry32 } from '../../pipeline/seeded-random.ts';
+import type { ImageGeometry } from '../../pipeline/augment/image-geometry.ts';
+
+export { imageGeometry } from '../../pipeline/augment/image-geometry.ts';
+export type { ImageGeometry } from '../../pipeline/augment/image-geometry.ts';
 
 /** The corruption kinds, in report order. */
 export const CORRUPTION_KINDS = ['gaussian-noise', 'shift', 'rotation', 'blur', 'contrast'] as const;
@@ -33,27 +37,6 @@ export const SEVERITY_PARAMETERS: Readonly<Record<CorruptionKind, readonly numbe
   blur: [0, 0.5, 0.75, 1, 1.25, 1.5],
   contrast: [1, 0.4, 0.3, 0.2, 0.1, 0.05],
 };
-
-/** Image geometry of a feature column: height, width, channels and where the channels are. */
-export interface ImageGeometry {
-  height: number;
-  width: number;
-  channels: number;
-  /** hwc: channels last (or a single channel); chw: channels first. */
-  layout: 'hwc' | 'chw';
-}
-
-/**
- * Geometry of a feature from its manifest shape: [H, W] (one channel), [H, W, C] with C <= 4, or
- * [C, H, W] with C <= 4 < W. Anything else is a DataError naming the column.
- */
-export function imageGeometry(column: string, shape: readonly number[] | undefined): ImageGeometry {
-  if (shape && shape.length === 2) return { height: shape[0]!, width: shape[1]!, channels: 1, layout: 'hwc' };
-  if (shape && shape.length === 3 && shape[2]! <= 4) return { height: shape[0]!, width: shape[1]!, channels: shape[2]!, layout: 'hwc' };
-  if (shape && shape.length === 3 && shape[0]! <= 4) return { height: shape[1]!, width: shape[2]!, channels: shape[0]!, layout: 'chw' };
-  throw new DataError(`feature "${column}" has shape ${JSON.stringify(shape ?? null)}; corruptions need an image shape [H, W], [H, W, C] or [C, H, W] with C <= 4 (set it with \`distill data index --shape ${column}=28x28\`)`);
-}
-
 
 /** Mixes integers into one 32-bit seed (murmur3's finaliser over a running hash). */
 function mixSeed(...parts: number[]): number {

@@ -59,6 +59,8 @@ export interface VariantResult {
   temperature: number;
   store: string | null;
   encoding: string | null;
+  /** The stored views the variant trains on and how (e.g. `K=8 image views (shift 2, rotation 10, zoom 0.1), consistent targets`), null without views. */
+  views?: string | null;
   seeds: SeedResult[];
   testErrors: Summary;
   testAccuracy: Summary;
@@ -82,11 +84,10 @@ export interface ReferenceMetrics {
   software: ReturnType<typeof softwareProvenance>;
 }
 
-/** A store encoding in one line: `dense float16`, `topk k=8 T=1 float16`, `sampled N=12 T=1`. */
-function encodingLabel(e: { mode: string; k?: number | undefined; temperature?: number | undefined; precision?: string | undefined; samples?: number | undefined }): string {
-  if (e.mode === 'topk') return `topk k=${e.k} T=${e.temperature ?? 1} ${e.precision}`;
-  if (e.mode === 'sampled') return `sampled N=${e.samples} T=${e.temperature ?? 1}`;
-  return `dense ${e.precision}`;
+/** A store encoding in one line: `dense float16`, `topk k=8 T=1 float16`, `sampled N=12 T=1`, plus `, K=8 views`. */
+function encodingLabel(e: { mode: string; k?: number | undefined; temperature?: number | undefined; precision?: string | undefined; samples?: number | undefined }, views?: number): string {
+  const base = e.mode === 'topk' ? `topk k=${e.k} T=${e.temperature ?? 1} ${e.precision}` : e.mode === 'sampled' ? `sampled N=${e.samples} T=${e.temperature ?? 1}` : `dense ${e.precision}`;
+  return views ? `${base}, K=${views} views` : base;
 }
 
 interface Variant {
@@ -95,12 +96,12 @@ interface Variant {
   exp: LoadedExperiment;
 }
 
-/** Whether a JSON file in an experiment folder is a config (it names the experiment schema or extends one), not a data record. */
+/** Whether a JSON file in an experiment folder is a config (it extends one, has a train or teacherLogits section, or names the experiment schema), not a data record. */
 async function isExperimentConfig(file: string): Promise<boolean> {
   const read = await readJsonFile(file);
   if (!read.ok || typeof read.value !== 'object' || read.value === null) return true; // let loadExperiment name the problem
   const v = read.value as Record<string, unknown>;
-  return typeof v.extends === 'string' || (typeof v.$schema === 'string' && v.$schema.endsWith('experiment.schema.json'));
+  return typeof v.extends === 'string' || 'train' in v || 'teacherLogits' in v || (typeof v.$schema === 'string' && v.$schema.endsWith('experiment.schema.json'));
 }
 
 async function discoverVariants(dir: string, workspace: string): Promise<Variant[]> {
@@ -167,6 +168,15 @@ async function trainSeed(v: Variant, seed: number, workspace: string, reporter: 
   return [v.name, result];
 }
 
+/** The views a variant trains on, as text (null without teacherLogits.views). */
+function viewsText(exp: LoadedExperiment): string | null {
+  const v = exp.config.teacherLogits?.views;
+  if (!v) return null;
+  const policy = v.image ? `image views (shift ${v.image.shift}, rotation ${v.image.rotation}, zoom ${v.image.scale})` : `noise views (sd ${v.noise!.sd})`;
+  const how = exp.config.train!.alpha >= 1 ? 'hard labels' : `${exp.config.train!.viewTargets ?? 'consistent'} targets`;
+  return `K=${v.count} ${policy}, ${how}`;
+}
+
 /** Each store's encoding, size and capture time, and the teacher's accuracy (from the dense store when there is one). */
 async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: string): Promise<{ storeFacts: ReferenceMetrics['stores']; teacher: ReferenceMetrics['teacher'] | undefined }> {
   const storeFacts: ReferenceMetrics['stores'] = {};
@@ -177,7 +187,7 @@ async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: str
     const m = await readJson<StoreManifest>(join(dir, STORE_MANIFEST));
     const train = m.splits[v.exp.config.dataset.trainSplit] ?? Object.values(m.splits)[0]!;
     const bytes = train.shards.reduce((a, s) => a + s.bytes, 0);
-    storeFacts[store] = { encoding: encodingLabel(m.encoding), rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null, ...(m.encoding.bytesPerToken !== undefined ? { bytesPerToken: m.encoding.bytesPerToken } : {}) };
+    storeFacts[store] = { encoding: encodingLabel(m.encoding, m.encoding.views?.count), rows: train.rows, bytes, bytesPerExample: Math.round((10 * bytes) / train.rows) / 10, seconds: m.timing?.seconds ?? null, ...(m.encoding.bytesPerToken !== undefined ? { bytesPerToken: m.encoding.bytesPerToken } : {}) };
     // The teacher's top-1 is exact from dense or top-k targets, an estimate (the most drawn id) from sampled ones.
     const rank = (mode: string): number => ['dense', 'topk', 'sampled'].indexOf(mode);
     if (!teacher || rank(m.encoding.mode) < teacherRank) {
@@ -230,8 +240,10 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
       config: rel(v.file),
       alpha: v.exp.config.train!.alpha,
       temperature: v.exp.config.train!.temperature,
-      store: v.exp.config.train!.alpha < 1 && tl ? tl.store : null,
-      encoding: v.exp.config.train!.alpha < 1 && tl ? encodingLabel(tl.encoding) : null,
+      // A hard-label variant on stored views reads the store (for the views' parameters) but not its targets.
+      store: (v.exp.config.train!.alpha < 1 || tl?.views) && tl ? tl.store : null,
+      encoding: v.exp.config.train!.alpha < 1 && tl ? encodingLabel(tl.encoding, tl.views?.count) : null,
+      views: viewsText(v.exp),
       seeds: seedsOf,
       testErrors: summarize(seedsOf.map((s) => s.testErrors)),
       testAccuracy: summarize(seedsOf.map((s) => s.testAccuracy)),
@@ -245,12 +257,13 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
 
   const comparisons: ReferenceMetrics['comparisons'] = {};
-  // Each distilled variant is compared with the hard-label variant of the same student (else the first one).
-  const studentOf = (name: string): string => JSON.stringify(variants.find((v) => v.name === name)!.exp.config.student);
+  // Each distilled variant against the hard-label variant of the same student on the same views (or on none), else the first hard-label one.
+  const configOf = (name: string): LoadedExperiment['config'] => variants.find((v) => v.name === name)!.exp.config;
+  const sameSetup = (a: string, b: string): boolean => JSON.stringify([configOf(a).student, configOf(a).teacherLogits?.views ?? null]) === JSON.stringify([configOf(b).student, configOf(b).teacherLogits?.views ?? null]);
   const hards = Object.entries(out).filter(([, r]) => r.alpha === 1);
   for (const [name, r] of Object.entries(out)) {
     if (r.alpha === 1 || hards.length === 0) continue;
-    const hard = hards.find(([h]) => studentOf(h) === studentOf(name)) ?? hards[0]!;
+    const hard = hards.find(([h]) => sameSetup(h, name)) ?? hards[0]!;
     comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
   }
   const metrics: ReferenceMetrics = {
@@ -274,7 +287,7 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
 export function referenceTable(m: ReferenceMetrics): string {
   const fmt = (s: Summary): string => `${s.mean.toFixed(1)} ± ${s.std.toFixed(1)} (${s.min}-${s.max})`;
   const pct = (s: Summary): string => `${(100 * s.mean).toFixed(2)} ± ${(100 * s.std).toFixed(2)}`;
-  const what = (v: VariantResult): string => (v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`);
+  const what = (v: VariantResult): string => (v.alpha === 1 ? 'hard labels only (alpha = 1)' : `distilled, ${v.encoding}, T = ${v.temperature}, alpha = ${v.alpha}`) + (v.views ? `; ${v.views}` : '');
   const sequence = Object.values(m.variants).some((v) => v.tokenErrorRate);
   if (sequence) {
     const lines = [

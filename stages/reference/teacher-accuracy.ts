@@ -6,6 +6,7 @@ import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts
 import { openStore } from '../../pipeline/store/open-store.ts';
 import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import type { ShardTargets, StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
+import { viewsOf } from '../../pipeline/store/soft-target-store.ts';
 
 /** The teacher's accuracy on a split, read back from its soft-target store. */
 export interface TeacherAccuracy {
@@ -65,8 +66,9 @@ async function perPositionAccuracy(store: OpenedStore, datasetDir: string, datas
 
 /**
  * The teacher's top-1 accuracy on `split`, computed from the cached soft targets and the dataset's
- * labels (per-position stores: each labelled target position): the teacher is not run again. Top-1 is the argmax of the dense logits (ties to the lower
- * class) or the first top-k index (sorted by descending logit, ties to the lower class).
+ * labels (per-position stores: each labelled target position): the teacher is not run again. Top-1 is
+ * the argmax of the dense logits (ties to the lower class), the first top-k index (sorted by descending
+ * logit, ties to the lower class) or the most drawn sampled id; of view 0 (the unaugmented input) in a view store.
  */
 export async function teacherAccuracy(storeDir: string, datasetDir: string, split: string): Promise<TeacherAccuracy> {
   const store = await openStore(storeDir);
@@ -75,6 +77,7 @@ export async function teacherAccuracy(storeDir: string, datasetDir: string, spli
   const label = columnsWithRole(dataset, 'label')[0];
   if (!label) throw new DataError(`${datasetDir}: the dataset has no label column; the teacher's accuracy needs one`);
   const reader = new SplitReader(datasetDir, dataset, split);
+  const views = viewsOf(store.encoding);
   let rows = 0;
   let errors = 0;
   for (const shard of store.shards(split)) {
@@ -82,7 +85,7 @@ export async function teacherAccuracy(storeDir: string, datasetDir: string, spli
     const labels = columnValues((await reader.readRows(shard.rowStart, shard.rowEnd)).getChild(label.name)!, 1);
     const n = shard.rowEnd - shard.rowStart;
     for (let r = 0; r < n; r++) {
-      if (top1(targets, store.encoding, r) !== Number(labels[r])) errors++;
+      if (top1(targets, store.encoding, r * views) !== Number(labels[r])) errors++;
     }
     rows += n;
   }

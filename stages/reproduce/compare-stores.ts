@@ -16,6 +16,13 @@ export function sameCaptureEnvironment(a: StoreManifest, b: StoreManifest): { sa
   return { same: a.software.cpu === b.software.cpu, describe };
 }
 
+/** A shard's view parameters as plain arrays (empty without views). */
+function viewParamList(t: ShardTargets): number[][] {
+  const p = t.viewParams;
+  if (!p) return [];
+  return p.kind === 'image' ? [Array.from(p.dx), Array.from(p.dy), Array.from(p.angle), Array.from(p.scale)] : [Array.from(p.noiseKey)];
+}
+
 /** Largest tolerance excess and |difference| between two decoded shards; Infinity when classes differ. */
 function valueDiff(a: ShardTargets, b: ShardTargets): { maxAbs: number; ok: boolean } {
   let maxAbs = 0;
@@ -33,6 +40,11 @@ function valueDiff(a: ShardTargets, b: ShardTargets): { maxAbs: number; ok: bool
       if (!within(x[i]!, y[i]!, SHARD_ATOL, SHARD_RTOL)) ok = false;
     }
   };
+  // View parameters decide the inputs: they must be identical (they are a pure function of the policy).
+  if (JSON.stringify(viewParamList(a)) !== JSON.stringify(viewParamList(b))) {
+    ok = false;
+    maxAbs = Infinity;
+  }
   if (a.logits || b.logits) cmp(a.logits, b.logits);
   else {
     const ia = a.topkIndex!;

@@ -27,6 +27,9 @@ import { rowLengths } from './row-lengths.ts';
 import { shardEncoder } from './shard-encoder.ts';
 import type { ShardEncoder } from './shard-encoder.ts';
 import { writeShard } from './write-shard.ts';
+import { deriveViewParams } from '../../pipeline/augment/view-policy.ts';
+import type { ViewParams } from '../../pipeline/augment/view-policy.ts';
+import { viewInputs } from './view-inputs.ts';
 
 /** One shard of the plan: where it goes, its rows, and its record when a complete copy is reused. */
 export interface ShardPlan {
@@ -61,6 +64,8 @@ interface ShardState {
   fingerprint: string;
   encoder: ShardEncoder;
   pendingBatches: number;
+  /** View store: the parameters of the shard's rows * K views (also stored in the shard). */
+  viewParams: ViewParams | null;
 }
 
 interface Batch {
@@ -72,12 +77,16 @@ interface Batch {
 /**
  * Computes the non-reused shards of one split. Batches never straddle shards; up to `inFlight`
  * session.run calls are queued (on the worker thread) while this thread turns finished batches into
- * shards, so ORT never waits for encoding or writing.
+ * shards, so ORT never waits for encoding or writing. A view store runs floor(batchSize / K) rows
+ * (at least 1) per call, their K views each, so a call holds about batchSize inputs.
  */
 export async function computeSplit(ctx: ComputeContext, split: string, plans: ShardPlan[], encoding: StoreEncoding, key: CaptureKey, runtime: StoreRuntime): Promise<Map<number, StoreShardRecord>> {
   const { cfg, datasetDir, dataset, teacher, reporter, card, sequence } = ctx;
   const classes = card.classes.count;
-  const outDims = (n: number): number[] => (sequence ? [n, sequence.context, classes] : [n, classes]);
+  const views = encoding.views ?? null;
+  const k = views?.count ?? 1;
+  const outDims = (n: number): number[] => (sequence ? [n, sequence.context, classes] : [n * k, classes]);
+  const rowsPerCall = views ? Math.max(1, Math.floor(cfg.batchSize / k)) : cfg.batchSize;
   const session: EngineSession = teacher.opened.session;
   const todo = plans.filter((p) => !p.reused);
   const done = new Map<number, StoreShardRecord>();
@@ -86,7 +95,7 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
   const fpColumns = fingerprintColumns(dataset);
   const jobs: { plan: ShardPlan; from: number; n: number }[] = [];
   for (const plan of todo) {
-    for (let from = 0; from < plan.rowEnd - plan.rowStart; from += cfg.batchSize) jobs.push({ plan, from, n: Math.min(cfg.batchSize, plan.rowEnd - plan.rowStart - from) });
+    for (let from = 0; from < plan.rowEnd - plan.rowStart; from += rowsPerCall) jobs.push({ plan, from, n: Math.min(rowsPerCall, plan.rowEnd - plan.rowStart - from) });
   }
   const states = new Map<number, ShardState>();
   const loadShard = async (plan: ShardPlan): Promise<ShardState> => {
@@ -97,8 +106,9 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
     const rows = plan.rowEnd - plan.rowStart;
     const where = `${displayPath(datasetDir)} ${split}`;
     const seq = sequence ? { length: rowLengths(table, sequence, plan.rowStart, where), context: sequence.context } : {};
-    const encoder = shardEncoder(encoding, { split, rowStart: plan.rowStart, rows, nonFinite: cfg.nonFinite, ...seq });
-    return { plan, inputs, fingerprint: fp.digest(), encoder, pendingBatches: Math.ceil(rows / cfg.batchSize) };
+    const viewParams = views ? deriveViewParams(views, split, plan.rowStart, rows) : null;
+    const encoder = shardEncoder(encoding, { split, rowStart: plan.rowStart, rows, nonFinite: cfg.nonFinite, ...seq, ...(viewParams ? { viewParams } : {}) });
+    return { plan, inputs, fingerprint: fp.digest(), encoder, pendingBatches: Math.ceil(rows / rowsPerCall), viewParams };
   };
   const progress = reporter.progress(`teacher ${split}`, jobs.reduce((s, j) => s + j.n, 0), 'rows');
   const queue: { batch: Batch; result: Promise<Record<string, EngineTensor>> }[] = [];
@@ -112,7 +122,11 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
       states.set(job.plan.index, state);
     }
     const feeds: Record<string, EngineTensor> = {};
-    card.inputs.forEach((b, i) => (feeds[b.name] = inputTensor(b, state.inputs[i]!, job.from, job.n)));
+    card.inputs.forEach((b, i) => {
+      feeds[b.name] = views
+        ? inputTensor(b, viewInputs(views, state.viewParams!, state.inputs[i]!, valuesPerRow(b.shape), job.from, job.n), 0, job.n * k)
+        : inputTensor(b, state.inputs[i]!, job.from, job.n);
+    });
     const result = session.run(feeds, [card.output.name]);
     result.catch(() => undefined); // awaited below, in order; avoid an unhandled rejection meanwhile
     queue.push({ batch: { state, from: job.from, n: job.n }, result });

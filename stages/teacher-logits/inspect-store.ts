@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { openStore } from '../../pipeline/store/open-store.ts';
 import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
 import type { ShardTargets } from '../../pipeline/store/soft-target-store.ts';
-import { targetPositions } from '../../pipeline/store/soft-target-store.ts';
+import { targetPositions, viewsOf } from '../../pipeline/store/soft-target-store.ts';
 import { tokenNames } from './token-names.ts';
 import { decodeTopKProbs } from './encode-topk.ts';
 
@@ -63,15 +63,17 @@ function softmaxTop(z: Float32Array, names: string[] | undefined): InspectedRow[
 
 function classificationRows(shard: ShardTargets, m: StoreManifest, names: string[] | undefined, n: number): InspectedRow[] {
   const C = m.encoding.classes;
+  const K = viewsOf(m.encoding);
   const out: InspectedRow[] = [];
   for (let r = 0; r < n; r++) {
     const row = shard.rowStart + r;
-    if (shard.logits) out.push({ split: shard.split, row, top: softmaxTop(shard.logits.subarray(r * C, (r + 1) * C), names) });
-    else if (shard.sampleIndex) out.push({ split: shard.split, row, top: sampledTop(shard, m, r, names) });
+    const at = r * K; // a view store: the row's view 0 (unaugmented)
+    if (shard.logits) out.push({ split: shard.split, row, top: softmaxTop(shard.logits.subarray(at * C, (at + 1) * C), names) });
+    else if (shard.sampleIndex) out.push({ split: shard.split, row, top: sampledTop(shard, m, at, names) });
     else {
       const k = m.encoding.k!;
-      const d = decodeTopKProbs(shard.topkLogit!.subarray(r * k, (r + 1) * k), shard.tailLogSumExp![r]!, m.encoding.temperature!);
-      out.push({ split: shard.split, row, top: topOf(d.probs, shard.topkIndex!.subarray(r * k, (r + 1) * k), names, 3), tail: d.tail });
+      const d = decodeTopKProbs(shard.topkLogit!.subarray(at * k, (at + 1) * k), shard.tailLogSumExp![at]!, m.encoding.temperature!);
+      out.push({ split: shard.split, row, top: topOf(d.probs, shard.topkIndex!.subarray(at * k, (at + 1) * k), names, 3), tail: d.tail });
     }
   }
   return out;
@@ -164,6 +166,11 @@ export function formatStoreSummary(s: StoreSummary): string {
     `non-finite  ${Object.entries(m.splits).map(([k, v]) => `${k} ${v.nonFinite}`).join(', ')} (policy ${m.nonFinitePolicy})`,
     `size        ${mb(s.shardBytes)} of shards, ${mb(s.bytesOnDisk)} on disk; ${s.bytesPerExample.toFixed(1)} bytes per example${s.bytesPerToken !== undefined ? `, ${s.bytesPerToken} bytes per stored token` : ''}`,
   ];
+  if (e.views) {
+    const a = e.views.augment;
+    const policy = a.kind === 'image' ? `image: shift <= ${a.shift} px, rotation <= ${a.rotation} deg, zoom 1 ± ${a.scale}` : `noise: sd ${a.sd}`;
+    lines.push(`views       K=${e.views.count} per row of column ${e.views.column} (view 0 unaugmented; ${policy}; seed ${e.views.seed}); rows below show view 0`);
+  }
   if (s.tokenNote) lines.push(`tokens      ${s.tokenNote}`);
   if (s.samples.length > 0) {
     lines.push(`rows (top ${e.positions !== undefined ? 'tokens per position' : 'classes'}, ${e.mode === 'sampled' ? 'count/N' : 'probability'} at T=${e.mode === 'dense' ? 1 : e.temperature}):`);

@@ -26,6 +26,7 @@ import { checkDatasetBindings, checkModelBindings } from '../../pipeline/teacher
 import { resolveSequenceCard, sequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
 import type { SequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
 import { checkDenseBudget } from './dense-budget.ts';
+import { resolveViews } from './resolve-views.ts';
 import { displayPath } from '../../pipeline/io/display-path.ts';
 import { loadTeacher } from '../../pipeline/teacher/load-teacher.ts';
 import type { LoadedTeacher } from '../../pipeline/teacher/load-teacher.ts';
@@ -174,7 +175,8 @@ async function withTeacher<T>(
     const card = sequence ? resolveSequenceCard(teacher.card.card, sequence.context) : teacher.card.card;
     if (sequence) checkModelBindings(card, teacher.opened.session.inputMetadata, teacher.opened.session.outputMetadata, teacher.modelPath);
     checkDatasetBindings(card, dataset, teacher.card.path, datasetDir);
-    const encoding = storeEncoding(cfg, teacher.card.card.classes.count, sequence);
+    const views = resolveViews(cfg, card, dataset, sequence);
+    const encoding: StoreEncoding = { ...storeEncoding(cfg, teacher.card.card.classes.count, sequence), ...(views ? { views } : {}) };
     checkDenseBudget(cfg, encoding, dataset);
     const ctx: CaptureContext = {
       exp,

@@ -3,11 +3,13 @@
  * more than its encoded targets (a sequence teacher's [B, L, V] output is reduced as it arrives).
  * Classification: one target of C logits per row. Per-position: P positions of V logits per row; only
  * a row's first targetPositions(target, length) positions are encoded, the rest stay empty (zeros,
- * or empty sample slots) and are never checked for NaN/Inf.
+ * or empty sample slots) and are never checked for NaN/Inf. View store: K targets of C logits per row
+ * (row-major by row, view), with the views' parameters alongside.
  */
 import type { ShardColumns } from '../../pipeline/store/shard-table.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
-import { positionsOf, targetPositions } from '../../pipeline/store/soft-target-store.ts';
+import { targetPositions, targetsPerRow } from '../../pipeline/store/soft-target-store.ts';
+import type { ViewParams } from '../../pipeline/augment/view-policy.ts';
 import { encodeTopK } from './encode-topk.ts';
 import { applyNonFinitePolicy } from './non-finite.ts';
 import type { NonFiniteReport } from './non-finite.ts';
@@ -23,11 +25,13 @@ export interface ShardEncoderPlace {
   /** Per-position store: tokens L per row of the teacher's output (P, or P + 1 for next-token). */
   context?: number;
   nonFinite: 'error' | 'zero';
+  /** View store: the parameters of the shard's rows * K views (written as its view columns). */
+  viewParams?: ViewParams;
 }
 
 /** The encoder of one shard. */
 export interface ShardEncoder {
-  /** Adds the teacher output of shard rows [from, from + n): n * C, or n * L * V per-position. */
+  /** Adds the teacher output of shard rows [from, from + n): n * C, n * K * C for K views, or n * L * V per-position. */
   add(from: number, n: number, output: Float32Array): void;
   /** The encoded columns (call after the last batch). */
   columns(): ShardColumns;
@@ -37,10 +41,10 @@ export interface ShardEncoder {
 
 /** A new encoder for one shard. */
 export function shardEncoder(encoding: StoreEncoding, place: ShardEncoderPlace): ShardEncoder {
-  const p = positionsOf(encoding);
+  const p = targetsPerRow(encoding);
   const v = encoding.classes;
   const rows = place.rows;
-  const cols: ShardColumns = { rowStart: place.rowStart, rows, ...(place.length ? { length: place.length } : {}) };
+  const cols: ShardColumns = { rowStart: place.rowStart, rows, ...(place.length ? { length: place.length } : {}), ...(place.viewParams ? { viewParams: place.viewParams } : {}) };
   if (encoding.mode === 'dense') cols.logits = new Float32Array(rows * p * v);
   if (encoding.mode === 'topk') {
     cols.topkIndex = new Uint32Array(rows * p * encoding.k!);
@@ -55,7 +59,7 @@ export function shardEncoder(encoding: StoreEncoding, place: ShardEncoderPlace):
   const scratch = { u: new Float64Array(encoding.samples ?? 0), p: new Float64Array(v) };
   const split = splitKey(place.split);
   const nonFinite: NonFiniteReport = { count: 0, rows: [] };
-  const targetsOf = (r: number): number => (place.length ? targetPositions(encoding.target, place.length[r]!) : 1);
+  const targetsOf = (r: number): number => (place.length ? targetPositions(encoding.target, place.length[r]!) : p);
 
   /** The batch's target logits, n * P * V, padding positions zero. */
   const targetLogits = (from: number, n: number, output: Float32Array): Float32Array => {

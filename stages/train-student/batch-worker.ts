@@ -35,7 +35,7 @@ function wake(state: EpochState): void {
 
 function buffersOf(b: HostBatch): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
-  for (const a of [b.x, b.labels, b.rows, b.logits, b.topkIndex, b.topkLogit, b.tailLogSumExp]) {
+  for (const a of [b.x, b.labels, b.rows, b.views, b.logits, b.topkIndex, b.topkLogit, b.tailLogSumExp]) {
     if (a && a.buffer instanceof ArrayBuffer) seen.add(a.buffer);
   }
   return [...seen];

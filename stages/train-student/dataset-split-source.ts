@@ -7,6 +7,8 @@ import { DataError } from '../../pipeline/errors.ts';
 import { featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
 import { readDatasetFile } from '../../pipeline/dataset/read-dataset-file.ts';
 import type { ShardTargets, StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
+import { viewsOf } from '../../pipeline/store/soft-target-store.ts';
+import { gatherViewParams, sliceViewParams } from '../../pipeline/augment/view-policy.ts';
 import type { ChunkedSplit, FeatureValues, LoadedChunk, RowRange, SplitChunk } from './chunked-split.ts';
 
 /** What the student stage needs of an opened soft-target store (pipeline/store/open-store.ts's OpenedStore has it). */
@@ -82,9 +84,10 @@ function selectRows(chunk: LoadedChunk, offsets: Int32Array, featureSize: number
   const t = chunk.targets;
   let targets: ShardTargets | null = null;
   if (t && enc) {
-    const base = { split: t.split, index: t.index, rowStart: t.rowStart, rowEnd: t.rowEnd };
-    if (enc.mode === 'dense') targets = { ...base, logits: gatherRows(t.logits!, offsets, enc.classes) };
-    else targets = { ...base, topkIndex: gatherRows(t.topkIndex!, offsets, enc.k!), topkLogit: gatherRows(t.topkLogit!, offsets, enc.k!), tailLogSumExp: gatherRows(t.tailLogSumExp!, offsets, 1) };
+    const v = viewsOf(enc);
+    const base = { split: t.split, index: t.index, rowStart: t.rowStart, rowEnd: t.rowEnd, ...(t.viewParams ? { viewParams: gatherViewParams(t.viewParams, offsets, v) } : {}) };
+    if (enc.mode === 'dense') targets = { ...base, logits: gatherRows(t.logits!, offsets, v * enc.classes) };
+    else targets = { ...base, topkIndex: gatherRows(t.topkIndex!, offsets, v * enc.k!), topkLogit: gatherRows(t.topkLogit!, offsets, v * enc.k!), tailLogSumExp: gatherRows(t.tailLogSumExp!, offsets, v) };
   }
   return {
     rowStart: chunk.rowStart,
@@ -140,10 +143,12 @@ interface DecodedFile {
   labels: Int32Array;
 }
 
+/** The targets of rows `range` of a shard (a view store: their K views each, with their parameters). */
 function sliceTargets(t: ShardTargets, range: RowRange, enc: StoreEncoding): ShardTargets {
-  const a = range.rowStart - t.rowStart;
-  const b = range.rowEnd - t.rowStart;
-  const base = { split: t.split, index: t.index, rowStart: range.rowStart, rowEnd: range.rowEnd };
+  const v = viewsOf(enc);
+  const a = (range.rowStart - t.rowStart) * v;
+  const b = (range.rowEnd - t.rowStart) * v;
+  const base = { split: t.split, index: t.index, rowStart: range.rowStart, rowEnd: range.rowEnd, ...(t.viewParams ? { viewParams: sliceViewParams(t.viewParams, a, b) } : {}) };
   if (enc.mode === 'dense') return { ...base, logits: t.logits!.subarray(a * enc.classes, b * enc.classes) };
   const k = enc.k!;
   return { ...base, topkIndex: t.topkIndex!.subarray(a * k, b * k), topkLogit: t.topkLogit!.subarray(a * k, b * k), tailLogSumExp: t.tailLogSumExp!.subarray(a, b) };

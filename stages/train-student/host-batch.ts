@@ -8,6 +8,8 @@ export interface HostBatch {
   labels: Int32Array;
   /** Global row index of each example (for coverage checks and debugging). */
   rows: Int32Array;
+  /** View store: the view each example's input was built from (0 = unaugmented). */
+  views?: Int32Array;
   /** dense soft targets: size * classes teacher logits. */
   logits?: Float32Array;
   /** topk: size * k class indices. */

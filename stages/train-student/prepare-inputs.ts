@@ -16,6 +16,7 @@ import { pathExists } from '../../pipeline/io/path-exists.ts';
 import { resolveValidation } from '../../pipeline/config/validation-rows.ts';
 import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
 import { captureTemperatureOf, targetsAllowTemperature } from '../../pipeline/store/soft-target-store.ts';
+import { checkViewInputs } from './view-inputs.ts';
 import type { SequenceTarget } from './sequence-batch.ts';
 import { targetPositions } from './sequence-batch.ts';
 import type { SequenceColumns } from './sequence-split-source.ts';
@@ -140,8 +141,10 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   if (store) {
     await checkStoreProvenance(store, 'train-student');
     const storeSplits = store.splits();
-    const used = train.alpha < 1 ? [cfg.dataset.trainSplit] : [];
-    if (train.alpha < 1 && !storeSplits.includes(cfg.dataset.trainSplit)) {
+    // The training split's targets (or, at alpha = 1, its stored views) are read.
+    const trainReadsStore = train.alpha < 1 || store.encoding.views !== undefined;
+    const used = trainReadsStore ? [cfg.dataset.trainSplit] : [];
+    if (trainReadsStore && !storeSplits.includes(cfg.dataset.trainSplit)) {
       throw new DataError(`the store ${store.dir} has no split "${cfg.dataset.trainSplit}" (dataset.trainSplit); it has: ${storeSplits.join(', ')}`);
     }
     if (storeSplits.includes(cfg.dataset.evalSplit)) {
@@ -183,6 +186,7 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
     else if (store.encoding.positions !== undefined) throw new DataError(`the store ${store.dir} holds per-position targets (encoding.positions ${store.encoding.positions}), but the dataset ${datasetDir} is not a token dataset (task ${dataset.task ?? 'classification'})`);
     storeManifestSha256 = await sha256File(join(store.dir, STORE_MANIFEST));
   }
+  checkViewInputs(cfg, store, storeDir, feature, reporter);
   const classes = store ? store.encoding.classes : datasetClasses;
   if (classes === null || classes < 2) throw new DataError(`the dataset ${datasetDir} label "${label.name}" has ${classes ?? 'no'} classes; a student needs at least 2`);
   return { datasetDir, dataset, feature, label, featureShape, scale, classes, store, storeManifestSha256, evalHasTargets, validation, validationHasTargets, ...(sequence ? { sequence } : {}) };

@@ -101,7 +101,7 @@ function trainSourceOptions(exp: LoadedExperiment, inputs: TrainingInputs): Data
     split: exp.config.dataset.trainSplit,
     feature: inputs.feature,
     label: inputs.label,
-    store: train.alpha < 1 ? inputs.store : null,
+    store: train.alpha < 1 || inputs.store?.encoding.views ? inputs.store : null,
     ...(train.limitRows !== undefined ? { limitRows: train.limitRows } : {}),
     ...(inputs.validation?.kind === 'carve-out' ? { rowSelection: { ids: inputs.validation.rows, keep: 'except' as const } } : {}),
   };

@@ -1,4 +1,7 @@
 import { DataError } from '../../pipeline/errors.ts';
+import { augmentView } from '../../pipeline/augment/augment-view.ts';
+import type { ViewValues } from '../../pipeline/augment/augment-view.ts';
+import { epochView } from '../../pipeline/augment/view-policy.ts';
 import type { ChunkedSplit, FeatureValues, LoadedChunk } from './chunked-split.ts';
 import type { EpochPlan } from './epoch-plan.ts';
 import type { HostBatch } from './host-batch.ts';
@@ -9,6 +12,19 @@ export interface StreamOptions {
   batchSize: number;
   /** Factor applied to every feature value (e.g. 1/255). */
   scale: number;
+  /**
+   * Training on a view store: each row is shown as view epochView(seed, plan.epoch, row, K), its input
+   * rebuilt by augmentView from the stored parameters, with that view's targets (`consistent`) or
+   * view 0's (`view0`). Absent (evaluation): view 0, the unaugmented input, with its targets.
+   */
+  views?: ViewTraining;
+}
+
+/** How a training stream uses a view store's views. */
+export interface ViewTraining {
+  /** The run's master seed (the draw is keyed by seed, epoch, row). */
+  seed: number;
+  targets: 'consistent' | 'view0';
 }
 
 /** What a stream did, for tests and benchmarks (memory bound, loads). */
@@ -32,6 +48,7 @@ interface BatchBuilder {
 function newBatch(size: number, split: ChunkedSplit): BatchBuilder {
   const enc = split.encoding;
   const batch: HostBatch = { size, x: new Float32Array(size * split.featureSize), labels: new Int32Array(size), rows: new Int32Array(size) };
+  if (enc?.views) batch.views = new Int32Array(size);
   if (enc?.mode === 'dense') batch.logits = new Float32Array(size * enc.classes);
   if (enc?.mode === 'topk') {
     batch.topkIndex = new Int32Array(size * enc.k!);
@@ -54,25 +71,47 @@ function scaleInto(dst: Float32Array, dOff: number, src: FeatureValues, sOff: nu
   for (let j = 0; j < n; j++) dst[dOff + j] = src[sOff + j]! * scale;
 }
 
-function copyRow(b: BatchBuilder, chunk: LoadedChunk, r: number, split: ChunkedSplit, scale: number): void {
+/** Per-stream state of view training: the epoch and a scratch row for the augmented input. */
+interface RowContext {
+  split: ChunkedSplit;
+  opts: StreamOptions;
+  epoch: number;
+  scratch: ViewValues | null;
+}
+
+function copyRow(b: BatchBuilder, chunk: LoadedChunk, r: number, ctx: RowContext): void {
+  const { split, opts } = ctx;
   const f = split.featureSize;
   const i = b.fill++;
   const { batch } = b;
-  scaleInto(batch.x, i * f, chunk.features, r * f, f, scale);
+  const row = chunk.rowIds ? chunk.rowIds[r]! : chunk.rowStart + r;
   batch.labels[i] = chunk.labels[r]!;
-  batch.rows[i] = chunk.rowIds ? chunk.rowIds[r]! : chunk.rowStart + r;
+  batch.rows[i] = row;
   const t = chunk.targets;
   const enc = split.encoding;
+  if (enc && !t) throw new DataError(`${split.split}: rows ${chunk.rowStart}..${chunk.rowEnd - 1} have no soft targets`);
+  const policy = enc?.views;
+  const k = policy?.count ?? 1;
+  // The input's view and the targets' view (a row's views are entries r*K .. r*K+K-1 of the targets).
+  const view = policy && opts.views ? epochView(opts.views.seed, ctx.epoch, row, k) : 0;
+  const tr = r * k + (opts.views?.targets === 'view0' ? 0 : view);
+  if (view === 0) {
+    scaleInto(batch.x, i * f, chunk.features, r * f, f, opts.scale);
+  } else {
+    ctx.scratch ??= new (chunk.features.constructor as new (n: number) => ViewValues)(f);
+    augmentView(policy!, t!.viewParams!, r * k + view, chunk.features.subarray(r * f, (r + 1) * f) as ViewValues, ctx.scratch);
+    scaleInto(batch.x, i * f, ctx.scratch as FeatureValues, 0, f, opts.scale);
+  }
+  if (batch.views) batch.views[i] = view;
   if (!enc) return;
-  if (!t) throw new DataError(`${split.split}: rows ${chunk.rowStart}..${chunk.rowEnd - 1} have no soft targets`);
   if (enc.mode === 'dense') {
     const c = enc.classes;
-    batch.logits!.set(t.logits!.subarray(r * c, (r + 1) * c), i * c);
+    batch.logits!.set(t!.logits!.subarray(tr * c, (tr + 1) * c), i * c);
   } else {
-    const k = enc.k!;
-    batch.topkIndex!.set(t.topkIndex!.subarray(r * k, (r + 1) * k), i * k);
-    batch.topkLogit!.set(t.topkLogit!.subarray(r * k, (r + 1) * k), i * k);
-    batch.tailLogSumExp![i] = t.tailLogSumExp![r]!;
+    const kk = enc.k!;
+    batch.topkIndex!.set(t!.topkIndex!.subarray(tr * kk, (tr + 1) * kk), i * kk);
+    batch.topkLogit!.set(t!.topkLogit!.subarray(tr * kk, (tr + 1) * kk), i * kk);
+    batch.tailLogSumExp![i] = t!.tailLogSumExp![tr]!;
   }
 }
 
@@ -88,6 +127,7 @@ function finish(b: BatchBuilder, split: ChunkedSplit): HostBatch {
     x: batch.x.subarray(0, n * split.featureSize),
     labels: batch.labels.subarray(0, n),
     rows: batch.rows.subarray(0, n),
+    ...(batch.views ? { views: batch.views.subarray(0, n) } : {}),
     ...(batch.logits ? { logits: batch.logits.subarray(0, n * enc!.classes) } : {}),
     ...(batch.topkIndex ? { topkIndex: batch.topkIndex.subarray(0, n * k), topkLogit: batch.topkLogit!.subarray(0, n * k), tailLogSumExp: batch.tailLogSumExp!.subarray(0, n) } : {}),
   };
@@ -97,7 +137,7 @@ function finish(b: BatchBuilder, split: ChunkedSplit): HostBatch {
  * Streams the batches of one epoch plan: window by window, the window's chunks are loaded (the next
  * window's load starts while the current one is cut into batches), its rows are visited in the
  * plan's order and copied into batches of `batchSize` rows (features scaled to float32, labels and
- * soft targets alongside). At most two windows of chunks are held at once. Batches run across window
+ * soft targets alongside; with `opts.views`, each row as the epoch's view of it, see StreamOptions). At most two windows of chunks are held at once. Batches run across window
  * boundaries; only the plan's last batch may be short.
  *
  * @param split - the chunked split to read.
@@ -114,6 +154,7 @@ export async function* streamBatches(split: ChunkedSplit, plan: EpochPlan, opts:
   };
   let next: Promise<LoadedChunk[]> | null = plan.windows.length > 0 ? load(0) : null;
   let b = newBatch(opts.batchSize, split);
+  const ctx: RowContext = { split, opts, epoch: plan.epoch, scratch: null };
   for (let w = 0; w < plan.windows.length; w++) {
     const chunks = await next!;
     next = w + 1 < plan.windows.length ? load(w + 1) : null;
@@ -133,7 +174,7 @@ export async function* streamBatches(split: ChunkedSplit, plan: EpochPlan, opts:
       const idx = order[i]!;
       let j = chunks.length - 1;
       while (starts[j]! > idx) j--;
-      copyRow(b, chunks[j]!, idx - starts[j]!, split, opts.scale);
+      copyRow(b, chunks[j]!, idx - starts[j]!, ctx);
       if (b.fill === opts.batchSize) {
         yield b.batch;
         b = newBatch(opts.batchSize, split);

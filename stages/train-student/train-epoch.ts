@@ -65,7 +65,9 @@ async function trainPass(ctx: EpochContext, epoch: number): Promise<TrainPass> {
   let lossSum: tf.Scalar = tf.scalar(0);
   let stepInEpoch = 0;
   let examples = 0;
-  for await (const hb of ctx.batchWorker.batches(plan, { batchSize: train.batchSize, scale: inputs.scale }, train.readAhead)) {
+  // A view store: every row is shown as the epoch's seeded view of it (stream-batches.ts).
+  const views = trainSource.encoding?.views ? { views: { seed: cfg.seed, targets: train.viewTargets ?? 'consistent' } } : {};
+  for await (const hb of ctx.batchWorker.batches(plan, { batchSize: train.batchSize, scale: inputs.scale, ...views }, train.readAhead)) {
     const bt = batchTensors(hb, trainSource.featureSize, trainSource.encoding, train.tail);
     try {
       const cost = trainStep(student, optimizer, bt, ctx.loss, deriveSeed(cfg.seed, 'dropout', epoch, stepInEpoch));
