@@ -65,6 +65,18 @@ interface SequenceContext extends SequenceRunParts {
 
 const fmt = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined ? '-' : x.toFixed(digits));
 
+/** Bytes of one [rows * P, V] float32 tensor that a sequence evaluation batch may take (the loss makes a few). */
+const EVAL_TENSOR_BYTES = 64 * 2 ** 20;
+
+/**
+ * Rows per evaluation batch: train.evalBatchSize counts rows, but a sequence row holds P positions of V
+ * logits (lm-brown: 127 x 2,000), so 1,000 rows would make 1 GB tensors and the top-k KL several of
+ * them (13 GB measured). The batch is capped so that one [rows * P, V] tensor stays under 64 MiB.
+ */
+export function sequenceEvalRows(evalBatchSize: number, positions: number, classes: number): number {
+  return Math.max(1, Math.min(evalBatchSize, Math.floor(EVAL_TENSOR_BYTES / (positions * classes * 4))));
+}
+
 /** A split of the token dataset as a chunked source (targets joined when the store covers it and `withTargets`). */
 function source(p: SequenceRunParts, split: string, withTargets: boolean, extra: { limitRows?: number; rowSelection?: { ids: Uint32Array; keep: 'only' | 'except' } } = {}): SequenceSplit {
   const { inputs } = p;
@@ -196,7 +208,7 @@ export async function trainSequenceStudent(p: SequenceRunParts): Promise<RunMani
     const createdAt = new Date().toISOString();
     const state = p.opts.resume ? await resumeFromCheckpoint(runDir, p.outputs.metrics, student, optimizer, p.key, train, reporter) : freshState();
     const src = sources(p);
-    const evalOptions: SequenceEvalOptions = { batchSize: train.evalBatchSize, target: inputs.sequence.target, loss: { temperature: train.temperature, alpha: train.alpha }, tail: train.tail };
+    const evalOptions: SequenceEvalOptions = { batchSize: sequenceEvalRows(train.evalBatchSize, inputs.sequence.positions, inputs.classes), target: inputs.sequence.target, loss: { temperature: train.temperature, alpha: train.alpha }, tail: train.tail };
     const ctx: SequenceContext = { ...p, student, optimizer, ...src, evalOptions };
     const rowsPerEpoch = chunkRowCounts(src.trainSource).reduce((a, b) => a + b, 0);
     const s = inputs.sequence;
