@@ -57,7 +57,7 @@ function lowerBound(ids: Uint32Array, row: number): number {
 }
 
 /** The rows of [rowStart, rowEnd) a selection keeps, as offsets from rowStart. */
-function keptOffsets(sel: RowSelection, range: RowRange): Int32Array {
+export function keptOffsets(sel: RowSelection, range: RowRange): Int32Array {
   const a = lowerBound(sel.ids, range.rowStart);
   const b = lowerBound(sel.ids, range.rowEnd);
   if (sel.keep === 'only') return Int32Array.from(sel.ids.subarray(a, b), (id) => id - range.rowStart);
@@ -72,7 +72,7 @@ function keptOffsets(sel: RowSelection, range: RowRange): Int32Array {
 }
 
 /** Copies rows `offsets` (each `width` values) of `src` into a new array of the same type. */
-function gatherRows<T extends FeatureValues | Int32Array | Float32Array | Uint32Array>(src: T, offsets: Int32Array, width: number): T {
+export function gatherRows<T extends FeatureValues | Int32Array | Float32Array | Uint32Array>(src: T, offsets: Int32Array, width: number): T {
   const Ctor = src.constructor as new (n: number) => T;
   const out = new Ctor(offsets.length * width);
   offsets.forEach((r, i) => out.set(src.subarray(r * width, (r + 1) * width), i * width));
@@ -100,7 +100,7 @@ function selectRows(chunk: LoadedChunk, offsets: Int32Array, featureSize: number
 }
 
 /** A tiny LRU of promises, so a file read by two neighbouring chunks is decoded once. */
-class PromiseCache<T> {
+export class PromiseCache<T> {
   private readonly map = new Map<string, Promise<T>>();
   constructor(private readonly size: number) {}
   get(key: string, make: () => Promise<T>): Promise<T> {

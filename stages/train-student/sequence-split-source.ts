@@ -16,6 +16,7 @@ import type { ShardTargets, StoreEncoding } from '../../pipeline/store/soft-targ
 import { positionsOf } from '../../pipeline/store/soft-target-store.ts';
 import type { RowRange, SplitChunk } from './chunked-split.ts';
 import type { RowSelection, TargetStoreView } from './dataset-split-source.ts';
+import { PromiseCache, gatherRows, keptOffsets } from './dataset-split-source.ts';
 import { checkStoreLengths } from './sequence-targets.ts';
 
 /** The columns of a token dataset a sequence student reads. */
@@ -64,48 +65,25 @@ export interface SequenceSplitOptions {
   rowSelection?: RowSelection;
 }
 
-function lowerBound(ids: Uint32Array, row: number): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ids[mid]! < row) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Offsets (from range.rowStart) of the rows a selection keeps in a range. */
-export function selectedOffsets(sel: RowSelection | undefined, range: RowRange): Int32Array {
-  const all = Int32Array.from({ length: range.rowEnd - range.rowStart }, (_, i) => i);
-  if (!sel) return all;
-  const a = lowerBound(sel.ids, range.rowStart);
-  const b = lowerBound(sel.ids, range.rowEnd);
-  const picked = new Set(Array.from(sel.ids.subarray(a, b), (id) => id - range.rowStart));
-  return all.filter((o) => picked.has(o) === (sel.keep === 'only'));
-}
-
-/** Rows `offsets` of a row-major array of `width` values per row, as a new array of the same type. */
-function pick<A extends Int32Array | Uint8Array | Float32Array | Uint16Array>(src: A, offsets: Int32Array, width: number): A {
-  const out = new (src.constructor as new (n: number) => A)(offsets.length * width);
-  offsets.forEach((o, i) => out.set(src.subarray(o * width, (o + 1) * width), i * width));
-  return out;
+/** Offsets (from range.rowStart) of the rows a selection keeps in a range (every row without one). */
+function selectedOffsets(sel: RowSelection | undefined, range: RowRange): Int32Array {
+  return sel ? keptOffsets(sel, range) : Int32Array.from({ length: range.rowEnd - range.rowStart }, (_, i) => i);
 }
 
 /** The store arrays of the rows `offsets` (relative to the shard's first row). */
 function pickTargets(t: ShardTargets, offsets: Int32Array, enc: StoreEncoding, range: RowRange): ShardTargets {
   const p = positionsOf(enc);
   const out: ShardTargets = { split: t.split, index: t.index, rowStart: range.rowStart, rowEnd: range.rowEnd, positions: p };
-  if (t.length) out.length = pick(t.length, offsets, 1);
-  if (enc.mode === 'dense') out.logits = pick(t.logits!, offsets, p * enc.classes);
+  if (t.length) out.length = gatherRows(t.length, offsets, 1);
+  if (enc.mode === 'dense') out.logits = gatherRows(t.logits!, offsets, p * enc.classes);
   if (enc.mode === 'topk') {
-    out.topkIndex = pick(t.topkIndex!, offsets, p * enc.k!);
-    out.topkLogit = pick(t.topkLogit!, offsets, p * enc.k!);
-    out.tailLogSumExp = pick(t.tailLogSumExp!, offsets, p);
+    out.topkIndex = gatherRows(t.topkIndex!, offsets, p * enc.k!);
+    out.topkLogit = gatherRows(t.topkLogit!, offsets, p * enc.k!);
+    out.tailLogSumExp = gatherRows(t.tailLogSumExp!, offsets, p);
   }
   if (enc.mode === 'sampled') {
-    out.sampleIndex = pick(t.sampleIndex!, offsets, p * enc.slots!);
-    out.sampleCount = pick(t.sampleCount!, offsets, p * enc.slots!);
+    out.sampleIndex = gatherRows(t.sampleIndex!, offsets, p * enc.slots!);
+    out.sampleCount = gatherRows(t.sampleCount!, offsets, p * enc.slots!);
   }
   return out;
 }
@@ -138,15 +116,8 @@ export function sequenceSplitSource(opts: SequenceSplitOptions): SequenceSplit {
     const range = { rowStart: sorted[i]!, rowEnd: sorted[i + 1]! };
     chunks.push({ ...range, rows: selectedOffsets(opts.rowSelection, range).length });
   }
-  const fileCache = new Map<string, Promise<Table>>();
-  const shardCache = new Map<number, Promise<ShardTargets>>();
-  const cached = <K, V>(m: Map<K, Promise<V>>, k: K, make: () => Promise<V>): Promise<V> => {
-    if (!m.has(k)) {
-      if (m.size >= 2) m.delete(m.keys().next().value!);
-      m.set(k, make());
-    }
-    return m.get(k)!;
-  };
+  const fileCache = new PromiseCache<Table>(2);
+  const shardCache = new PromiseCache<ShardTargets>(2);
   return {
     split,
     context: l,
@@ -160,15 +131,15 @@ export function sequenceSplitSource(opts: SequenceSplitOptions): SequenceSplit {
       const shard = store ? shards.find((sh) => sh.rowStart <= range.rowStart && range.rowEnd <= sh.rowEnd) : undefined;
       if (store && !shard) throw new DataError(`the store has no shard of split "${split}" holding rows ${range.rowStart}..${range.rowEnd - 1}`);
       const [table, shardTargets] = await Promise.all([
-        cached(fileCache, file.path, () => readDatasetFile(dir, file, manifest.columns)),
-        shard ? cached(shardCache, shard.index, () => store!.readShard(split, shard.index)) : Promise.resolve(null),
+        fileCache.get(file.path, () => readDatasetFile(dir, file, manifest.columns)),
+        shard ? shardCache.get(String(shard.index), () => store!.readShard(split, shard.index)) : Promise.resolve(null),
       ]);
       const where = join(dir, file.path);
       const offsets = selectedOffsets(opts.rowSelection, range);
       const inFile = Int32Array.from(offsets, (o) => o + range.rowStart - file.rowStart);
-      const ids = pick(intValues(table, columns.ids, l, where), inFile, l);
-      const mask = columns.mask ? pick(Uint8Array.from(intValues(table, columns.mask, l, where)), inFile, l) : new Uint8Array(offsets.length * l).fill(1);
-      const labels = columns.labels ? pick(intValues(table, columns.labels, l, where), inFile, l) : undefined;
+      const ids = gatherRows(intValues(table, columns.ids, l, where), inFile, l);
+      const mask = columns.mask ? gatherRows(Uint8Array.from(intValues(table, columns.mask, l, where)), inFile, l) : new Uint8Array(offsets.length * l).fill(1);
+      const labels = columns.labels ? gatherRows(intValues(table, columns.labels, l, where), inFile, l) : undefined;
       let targets: ShardTargets | null = null;
       if (shardTargets && store) {
         targets = pickTargets(shardTargets, Int32Array.from(offsets, (o) => o + range.rowStart - shardTargets.rowStart), store.encoding, range);
