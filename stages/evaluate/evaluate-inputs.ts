@@ -39,18 +39,27 @@ export async function resolveBaseline(exp: LoadedExperiment, path: string, datas
   return resolveStudentRun(exp, path, 'evaluate.baselineRun', dataset);
 }
 
+/** An experiment config with the teacher and train sections evaluate needs. */
+type EvaluatedConfig = LoadedExperiment['config'] & Required<Pick<LoadedExperiment['config'], 'teacher' | 'train'>>;
+
+/**
+ * What every evaluation starts from: the config (which must have teacher and train sections), the
+ * evaluate section with its defaults, the eval split's name, and the dataset's folder and manifest.
+ */
+export async function evaluateBasics(exp: LoadedExperiment): Promise<{ cfg: EvaluatedConfig; ev: EvaluateSection; split: string; datasetDir: string; dataset: DatasetManifest }> {
+  const cfg = exp.config;
+  if (!cfg.teacher) throw new ConfigError('the experiment has no teacher section: evaluate compares the student with teacher.path');
+  if (!cfg.train) throw new ConfigError('the experiment has no train section: evaluate reads the student of train.run');
+  const datasetDir = resolveInWorkspace(exp.workspace, 'dataset.path', cfg.dataset.path);
+  return { cfg: cfg as EvaluatedConfig, ev: resolveEvaluateSection(cfg.evaluate), split: cfg.dataset.evalSplit, datasetDir, dataset: await readDatasetManifest(datasetDir) };
+}
+
 /**
  * Step 1 of evaluate: the evaluate section with its defaults, the dataset and its eval split, the
  * student run (and the baseline run, when one is trained), the teacher folder and the output folders.
  */
 export async function resolveEvaluateInputs(exp: LoadedExperiment, reporter: Reporter): Promise<EvaluateInputs> {
-  const cfg = exp.config;
-  if (!cfg.teacher) throw new ConfigError('the experiment has no teacher section: evaluate compares the student with teacher.path');
-  if (!cfg.train) throw new ConfigError('the experiment has no train section: evaluate reads the student of train.run');
-  const ev = resolveEvaluateSection(cfg.evaluate);
-  const split = cfg.dataset.evalSplit;
-  const datasetDir = resolveInWorkspace(exp.workspace, 'dataset.path', cfg.dataset.path);
-  const dataset = await readDatasetManifest(datasetDir);
+  const { cfg, ev, split, datasetDir, dataset } = await evaluateBasics(exp);
   const splitInfo = getSplit(dataset, split, `${datasetDir} (dataset.evalSplit)`);
   const label = columnsWithRole(dataset, 'label')[0];
   if (!label) throw new DataError(`the dataset ${datasetDir} has no label column; evaluation needs labels`);

@@ -6,13 +6,12 @@ import { resolveValidation } from '../../pipeline/config/validation-rows.ts';
 import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
 import { getSplit, readDatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
 import type { DatasetManifest, DatasetSplit } from '../../pipeline/dataset/dataset-manifest.ts';
-import { ConfigError, DataError } from '../../pipeline/errors.ts';
-import { resolveEvaluateSection } from '../../pipeline/eval/resolve-evaluate-section.ts';
+import { DataError } from '../../pipeline/errors.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
 import { resolveStudentRun } from '../../pipeline/student/resolve-student-run.ts';
 import type { StudentRun } from '../../pipeline/student/resolve-student-run.ts';
 import { isSequenceRun } from '../../pipeline/student/sequence/sequence-model-file.ts';
-import { resolveBaseline } from './evaluate-inputs.ts';
+import { evaluateBasics, resolveBaseline } from './evaluate-inputs.ts';
 
 /** What a sequence evaluation reads and where it writes, resolved before any model is loaded. */
 export interface SequenceEvaluateInputs {
@@ -49,13 +48,7 @@ export async function isSequenceEvaluation(exp: LoadedExperiment): Promise<boole
  * @throws DataError when the dataset is not a token dataset or a run holds no sequence student.
  */
 export async function resolveSequenceEvaluateInputs(exp: LoadedExperiment, reporter: Reporter): Promise<SequenceEvaluateInputs> {
-  const cfg = exp.config;
-  if (!cfg.teacher) throw new ConfigError('the experiment has no teacher section: evaluate compares the student with teacher.path');
-  if (!cfg.train) throw new ConfigError('the experiment has no train section: evaluate reads the student of train.run');
-  const ev = resolveEvaluateSection(cfg.evaluate);
-  const split = cfg.dataset.evalSplit;
-  const datasetDir = resolveInWorkspace(exp.workspace, 'dataset.path', cfg.dataset.path);
-  const dataset = await readDatasetManifest(datasetDir);
+  const { cfg, ev, split, datasetDir, dataset } = await evaluateBasics(exp);
   const task = dataset.task;
   if (task !== 'token-classification' && task !== 'causal-lm') {
     throw new DataError(`${join(datasetDir, 'manifest.json')}: task is ${task ?? 'classification (none recorded)'}, but the student of ${cfg.train.run} is a sequence student; evaluate it on a token dataset (task token-classification or causal-lm, e.g. from distill data text)`);
