@@ -8,3 +8,6 @@ export const STAMP = 'dist/.build-stamp';
 
 /** Worker-thread entries: plain JavaScript files that the build copies beside their compiled workers. */
 export const WORKER_ENTRIES = ['pipeline/engines/onnxruntime-worker-entry.js', 'stages/train-student/batch-worker-entry.js'];
+
+/** The start-up bundle of dist/cli/ + yargs that bin/distill.js prefers (made by the build when esbuild is there). */
+export const CLI_BUNDLE = 'dist/cli/main.bundle.js';
