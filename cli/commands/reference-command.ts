@@ -26,7 +26,7 @@ export const referenceCommand: CommandModule<GlobalArgs, ReferenceArgs> = {
     y
       .positional('dir', { type: 'string', demandOption: true, describe: 'experiment directory (experiment.json and variants such as hard-label.json)' })
       .option('seeds', { type: 'string', default: '1,2,3', describe: 'comma-separated seeds' })
-      .option('variants', { type: 'string', describe: 'comma-separated variant names (the train.run folder names); default all' })
+      .option('variants', { type: 'string', describe: 'comma-separated variant names (the train.run folder names); default all. A subset is merged into the recorded reference-metrics.json (same seeds and teacher): the other variants keep their results' })
       .option('jobs', { type: 'number', default: 1, describe: 'trainings run at once (each uses one core on the wasm backend)' })
       .example('$0 reference artifacts/experiments/mnist-kd --jobs 2', "the demo's reference table (3 seeds x 3 variants)") as unknown as Argv<ReferenceArgs>,
   handler: async (args) => {

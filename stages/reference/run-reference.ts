@@ -67,6 +67,9 @@ export interface VariantResult {
   /** Sequence variants: token error rate and perplexity over the seeds. */
   tokenErrorRate?: Summary;
   perplexity?: Summary;
+  /** The `distill reference` run that trained this variant (kept per variant: a `--variants` run merges into the file). */
+  command?: string;
+  createdAt?: string;
 }
 
 /** reference-metrics.json. */
@@ -232,6 +235,8 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   const tasks = variants.flatMap((v) => seeds.map((seed) => (): Promise<[string, SeedResult]> => trainSeed(v, seed, workspace, reporter)));
   const results = await pool(tasks, opts.jobs ?? 1);
 
+  const command = `distill reference ${rel(opts.dir)} --seeds ${seeds.join(',')}${opts.variants ? ` --variants ${opts.variants.join(',')}` : ''}`;
+  const createdAt = new Date().toISOString();
   const out: Record<string, VariantResult> = {};
   for (const v of variants) {
     const seedsOf = results.filter(([n]) => n === v.name).map(([, r]) => r);
@@ -250,18 +255,23 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
       ...(seedsOf.every((s) => s.sequence) && seedsOf.length > 0
         ? { tokenErrorRate: summarize(seedsOf.map((s) => s.sequence!.tokenErrorRate)), perplexity: summarize(seedsOf.map((s) => s.sequence!.perplexity)) }
         : {}),
+      command,
+      createdAt,
     };
   }
 
-  const { storeFacts, teacher } = await storeFactsOf(stores, workspace);
-  if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
+  const facts = await storeFactsOf(stores, workspace);
+  if (!facts.teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
+  const { teacher, stores: storeFacts, variants: recorded } = opts.variants
+    ? await mergeWithRecorded(opts.dir, all, seeds, { teacher: facts.teacher, stores: facts.storeFacts, variants: out }, reporter)
+    : { teacher: facts.teacher, stores: facts.storeFacts, variants: out };
 
   const comparisons: ReferenceMetrics['comparisons'] = {};
   // Each distilled variant against the hard-label variant of the same student on the same views (or on none), else the first hard-label one.
-  const configOf = (name: string): LoadedExperiment['config'] => variants.find((v) => v.name === name)!.exp.config;
+  const configOf = (name: string): LoadedExperiment['config'] => all.find((v) => v.name === name)!.exp.config;
   const sameSetup = (a: string, b: string): boolean => JSON.stringify([configOf(a).student, configOf(a).teacherLogits?.views ?? null]) === JSON.stringify([configOf(b).student, configOf(b).teacherLogits?.views ?? null]);
-  const hards = Object.entries(out).filter(([, r]) => r.alpha === 1);
-  for (const [name, r] of Object.entries(out)) {
+  const hards = Object.entries(recorded).filter(([, r]) => r.alpha === 1);
+  for (const [name, r] of Object.entries(recorded)) {
     if (r.alpha === 1 || hards.length === 0) continue;
     const hard = hards.find(([h]) => sameSetup(h, name)) ?? hards[0]!;
     comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
@@ -269,18 +279,50 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   const metrics: ReferenceMetrics = {
     kind: 'distill.reference-metrics',
     experiment: variants[0]?.exp.config.name ?? basename(opts.dir),
-    createdAt: new Date().toISOString(),
-    command: `distill reference ${rel(opts.dir)} --seeds ${seeds.join(',')}${opts.variants ? ` --variants ${opts.variants.join(',')}` : ''}`,
+    createdAt,
+    command,
     seeds,
     teacher,
     stores: storeFacts,
-    variants: out,
+    variants: recorded,
     comparisons,
     software: softwareProvenance(),
   };
   await stat(opts.dir);
   await atomicWriteJson(join(opts.dir, REFERENCE_METRICS), metrics);
   return metrics;
+}
+
+type Recorded = Pick<ReferenceMetrics, 'teacher' | 'stores' | 'variants'>;
+
+/**
+ * A `--variants` run keeps the other variants of the recorded reference-metrics.json (each with the
+ * command and date of the run that trained it), when that file was made with the same seeds and the
+ * same teacher and the variant still has a config here; otherwise it is replaced, with one line
+ * saying why. The recorded teacher accuracy is kept (it came from the most exact store of a fuller run).
+ */
+async function mergeWithRecorded(dir: string, all: readonly Variant[], seeds: readonly number[], fresh: Recorded, reporter: Reporter): Promise<Recorded> {
+  const read = await readJsonFile(join(dir, REFERENCE_METRICS));
+  if (!read.ok) return fresh;
+  const old = read.value as ReferenceMetrics;
+  const why =
+    old.kind !== 'distill.reference-metrics' ? 'it is not a reference-metrics file'
+    : JSON.stringify(old.seeds) !== JSON.stringify(seeds) ? `its seeds ${old.seeds.join(',')} differ from ${seeds.join(',')}`
+    : old.teacher?.sha256 !== fresh.teacher.sha256 ? 'it was made with another teacher'
+    : null;
+  if (why !== null) {
+    reporter.warn(`${join(dir, REFERENCE_METRICS)}: replaced, not merged (${why})`);
+    return fresh;
+  }
+  const variants: Record<string, VariantResult> = {};
+  for (const [name, v] of Object.entries(old.variants)) {
+    if (fresh.variants[name] || !all.some((a) => a.name === name)) continue;
+    variants[name] = { ...v, command: v.command ?? old.command, createdAt: v.createdAt ?? old.createdAt };
+  }
+  const kept = Object.keys(variants);
+  if (kept.length > 0) reporter.info(`kept the recorded results of ${kept.join(', ')} (${REFERENCE_METRICS})`);
+  const teacher = old.teacher.split === fresh.teacher.split ? old.teacher : fresh.teacher;
+  return { teacher, stores: { ...old.stores, ...fresh.stores }, variants: { ...variants, ...fresh.variants } };
 }
 
 /** A markdown table of the reference metrics (as README shows it). */

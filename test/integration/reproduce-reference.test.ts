@@ -123,4 +123,22 @@ test('reference: two variants x two seeds write reference-metrics.json that agre
   // Different seeds train different students.
   const w = await Promise.all([1, 2].map((s) => readJson<RunManifest>(join(ws.dir, `runs/distilled-seed${s}/run-manifest.json`)).then((x) => x.outputs.weightsSha256)));
   assert.notEqual(w[0], w[1]);
+
+  // A --variants run re-trains only that variant and keeps the other one's recorded results (and the
+  // command that made them); the comparison is recomputed against the kept hard-label variant.
+  const again = await runCli(['reference', 'exp', '--seeds', '1,2', '--variants', 'distilled', '--log-format', 'json'], { cwd: ws.dir });
+  assert.equal(again.code, 0, again.stderr);
+  const merged = await readJson<ReferenceMetrics>(join(dir, 'reference-metrics.json'));
+  assert.deepEqual(Object.keys(merged.variants).sort(), ['distilled', 'hard-label']);
+  assert.deepEqual(merged.variants['hard-label'], { ...m.variants['hard-label'], command: m.command, createdAt: m.createdAt });
+  assert.equal(merged.variants.distilled!.command, 'distill reference exp --seeds 1,2 --variants distilled');
+  assert.notEqual(merged.variants.distilled!.createdAt, m.createdAt);
+  assert.equal(merged.comparisons.distilled?.against, 'hard-label');
+  assert.match(again.stderr + again.stdout, /kept the recorded results of hard-label/);
+  // Other seeds cannot be merged with the recorded ones: the file is replaced, and the run says so.
+  const other = await runCli(['reference', 'exp', '--seeds', '3', '--variants', 'distilled', '--log-format', 'json'], { cwd: ws.dir });
+  assert.equal(other.code, 0, other.stderr);
+  const replaced = await readJson<ReferenceMetrics>(join(dir, 'reference-metrics.json'));
+  assert.deepEqual(Object.keys(replaced.variants), ['distilled']);
+  assert.match(other.stderr + other.stdout, /replaced, not merged \(its seeds 1,2 differ from 3\)/);
 });
