@@ -1,5 +1,5 @@
 import { DataType, Field, FixedSizeList, RecordBatch, Schema, Struct, Table, Uint8, makeData } from 'apache-arrow';
-import type { Data, Vector } from 'apache-arrow';
+import type { Binary, Data, Utf8, Vector } from 'apache-arrow';
 import { DataError } from '../errors.ts';
 import { loadImageDecoder } from '../engines/image-decoder.ts';
 import type { DecodeRgba } from '../engines/image-decoder.ts';
@@ -63,9 +63,9 @@ async function decodeColumn(vec: Vector, column: DatasetColumn, file: string, ro
   const C = column.image!.channels === 'rgb' ? 3 : 1;
   const size = H * W * C;
   const out = new Uint8Array(vec.length * size);
-  const struct = DataType.isStruct(vec.type as DataType);
-  const bytesVec = struct ? (vec.getChild('bytes' as never) as Vector) : vec;
-  const pathVec = struct ? ((vec.getChild('path' as never) as Vector | null) ?? null) : null;
+  const struct = DataType.isStruct(vec.type as DataType) ? (vec as Vector<Struct<{ bytes: Binary; path: Utf8 }>>) : null;
+  const bytesVec: Vector = struct ? struct.getChild('bytes')! : vec;
+  const pathVec: Vector | null = struct?.getChild('path') ?? null;
   const declared = `--shape ${column.name}=${shape.join('x')}`;
   for (let i = 0; i < vec.length; i++) {
     const path = pathVec?.isValid(i) ? (pathVec.get(i) as string) : null;
