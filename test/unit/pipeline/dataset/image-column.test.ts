@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { crc32, deflateSync } from 'node:zlib';
 import type { Table } from 'apache-arrow';
 import type { DatasetColumn } from '../../../../pipeline/dataset/dataset-manifest.ts';
 import { decodeImageColumns, encodedImageColumn, encodedImageStorage, imageCacheKey } from '../../../../pipeline/dataset/image-column.ts';
@@ -55,6 +56,37 @@ test('PNG rows in every storage decode to exactly their pixels, gray and RGB, HW
       assert.deepEqual(tally.get('pixels'), { png: 3, jpeg: 0 });
       assert.deepEqual(out.schema.fields.map((f) => f.name), ['row', 'pixels', 'label']);
     }
+  }
+});
+
+/** A grayscale PNG of `bits` bits per pixel, built by hand (pngjs writes 8 and 16 bits only): rows of packed samples, filter 0. */
+function lowDepthGrayPng(samples: number[][], bits: 1 | 2 | 4): Uint8Array {
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc32(body), 8 + data.length);
+    return out;
+  };
+  const [h, w] = [samples.length, samples[0]!.length];
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([bits, 0, 0, 0, 0], 8);
+  const stride = Math.ceil((w * bits) / 8);
+  const raw = Buffer.alloc(h * (stride + 1));
+  samples.forEach((row, y) => row.forEach((v, x) => (raw[y * (stride + 1) + 1 + Math.floor((x * bits) / 8)]! |= v << (8 - bits - ((x * bits) % 8)))));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+}
+
+test('PNGs of 1, 2 and 4 bits per sample are scaled to 0..255 (v * 255 / (2^bits - 1))', async () => {
+  for (const bits of [1, 2, 4] as const) {
+    const max = 2 ** bits - 1;
+    const samples = Array.from({ length: H }, (_, y) => Array.from({ length: W }, (_, x) => (x + y * W) % (max + 1)));
+    const t = table([lowDepthGrayPng(samples, bits)]);
+    const out = columnValues((await decodeImageColumns(t, columns(t, [H, W]), 'mem.parquet')).getChild('pixels')!, H * W);
+    assert.deepEqual([...out], samples.flat().map((v) => (v * 255) / max), `${bits}-bit`);
   }
 });
 
