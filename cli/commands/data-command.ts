@@ -248,13 +248,14 @@ const indexCommand: CommandModule<GlobalArgs, IndexArgs> = {
       .option('classes', { type: 'number', describe: 'number of classes (default: max label + 1)' })
       .option('features', { type: 'string', array: true, describe: 'feature columns (default: every other column)' })
       .option('slices', { type: 'string', array: true, describe: 'slice columns for per-slice metrics' })
-      .option('shape', { type: 'string', array: true, describe: 'logical shape of a feature, e.g. --shape pixels=28x28' })
+      .option('shape', { type: 'string', array: true, describe: 'logical shape of a feature, e.g. --shape pixels=28x28; for a column of PNG/JPEG bytes the decoded HxW (grayscale) or HxWx3 (RGB), required' })
       .option('max-length', { type: 'string', array: true, describe: 'variable-length list column: rows padded to this length, e.g. --max-length tokens=512' })
       .option('padding', { choices: ['right', 'left'] as const, default: 'right' as const, describe: 'side where list columns are padded' })
       .option('pad-value', { type: 'number', default: 0, describe: 'value that pads list columns' })
       .option('vocab-size', { type: 'string', array: true, describe: 'token feature: ids must be below this, e.g. --vocab-size input_ids=2000' })
       .example('$0 data index data/my-set --label y --shape image=32x32x3', 'index data/my-set/{train,test}/*.parquet')
-      .example('$0 data index data/seqs --max-length x=64 --padding left', 'a ragged list<float> feature padded on the left to 64') as unknown as Argv<IndexArgs>,
+      .example('$0 data index data/seqs --max-length x=64 --padding left', 'a ragged list<float> feature padded on the left to 64')
+      .example('$0 data index data/photos --shape image=32x32x3', 'a binary (or Hugging Face {bytes, path}) column of PNG/JPEG images decoded to 32x32 RGB') as unknown as Argv<IndexArgs>,
   handler: async (args) => {
     const { indexDataset } = await import('../../pipeline/dataset/index-dataset.ts');
     const { UsageError } = await import('../../pipeline/errors.ts');

@@ -24,6 +24,28 @@ export interface DatasetColumn {
   vocabSize?: number;
   /** A variable-length list column read as a fixed-length feature (see pipeline/dataset/list-column.ts). */
   sequence?: ListSequence;
+  /** An encoded-image column (PNG/JPEG bytes) read as decoded pixels (see pipeline/dataset/image-column.ts). */
+  image?: EncodedImage;
+}
+
+/**
+ * How an encoded-image column becomes pixels. The column's `type` is what readers see,
+ * `fixed_size_list<uint8>[H*W*C]`, and its `shape` the declared [H, W] or [H, W, C]; the files hold
+ * `storage`. Pixels are uint8 0..255 as decoded (no scaling), rows of pixels top to bottom, channels
+ * interleaved (HWC, R G B). An image of another size or channel count is refused, never resized or
+ * converted.
+ */
+export interface EncodedImage {
+  /** The column's Arrow type in the files: `binary`, `large_binary`, or `struct<bytes: binary, path: utf8>` (Hugging Face Image feature). */
+  storage: string;
+  /** gray: 1 channel; rgb: 3 channels in the order R, G, B. */
+  channels: 'gray' | 'rgb';
+  /** Always HWC (channels last). */
+  layout: 'HWC';
+  /** The decoder and its version; the content fingerprint covers the pixels it produced. */
+  decoder: string;
+  /** Images per encoded format over all splits. */
+  formats: { png: number; jpeg: number };
 }
 
 /** How a variable-length `list<T>` column becomes fixed-length rows: padded (or refused when longer) to maxLength. */

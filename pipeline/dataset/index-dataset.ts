@@ -16,6 +16,9 @@ import { ListLengthTracker } from './list-lengths.ts';
 import type { ListOptions } from './list-lengths.ts';
 import { withFixedLists } from './list-column.ts';
 import { checkLabelValues, checkTokenIds, featureKind, isPositionLabel } from './column-checks.ts';
+import { decodeImageColumns, encodedImageColumn, encodedImageStorage, imageCacheKey } from './image-column.ts';
+import type { ImageTally } from './image-column.ts';
+import { imageDecoderName } from '../engines/image-decoder.ts';
 
 /** How to describe a directory of Parquet/Arrow files as a dataset. */
 export interface IndexOptions extends ListOptions {
@@ -29,7 +32,10 @@ export interface IndexOptions extends ListOptions {
   features?: string[];
   /** Slice columns (e.g. a writer id) for per-slice metrics. Default none. */
   slices?: string[];
-  /** Logical shape per feature column, e.g. { pixels: [28, 28] }. */
+  /**
+   * Logical shape per feature column, e.g. { pixels: [28, 28] }. Required for an encoded-image
+   * column (PNG/JPEG bytes): the decoded [H, W] or [H, W, 1] (grayscale) or [H, W, 3] (RGB).
+   */
   shapes?: Record<string, number[]>;
   /** Free-form provenance recorded as manifest.source. */
   source?: Record<string, unknown>;
@@ -62,10 +68,11 @@ async function listSplits(dir: string): Promise<Map<string, string[]>> {
   return splits;
 }
 
-/** A column as describeColumns gives it: without the sequence that list tracking adds. */
+/** A column as describeColumns gives it: without the sequence that list tracking adds, image formats not yet counted. */
 function withoutList(c: DatasetColumn): DatasetColumn {
   const rest = { ...c };
   delete rest.sequence;
+  if (rest.image) rest.image = { ...rest.image, formats: { png: 0, jpeg: 0 } };
   return rest;
 }
 
@@ -88,6 +95,11 @@ function describeColumns(table: Table, file: string, opts: IndexOptions): Datase
   const cols: DatasetColumn[] = [{ name: 'row', type: 'int64', role: 'row' }];
   for (const f of features) {
     const shape = opts.shapes?.[f];
+    const storage = encodedImageStorage(table.schema.fields.find((field) => field.name === f)!.type);
+    if (storage) {
+      cols.push(encodedImageColumn(f, storage, shape, imageDecoderName(), file));
+      continue;
+    }
     const vocabSize = opts.vocabSizes?.[f];
     const kind = opts.kinds?.[f] ?? featureKind(shape, vocabSize);
     if (kind === 'tokens' && (vocabSize === undefined || !/^((fixed_size_|large_)?list<)?u?int\d+/.test(typeOf(f)))) {
@@ -120,6 +132,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
   const splits: Record<string, DatasetSplit> = {};
   const labelMax: { value: number; where: string } = { value: -1, where: '' };
   const lists = new ListLengthTracker(opts);
+  const images: ImageTally = new Map();
   for (const [split, files] of splitFiles) {
     const splitPrint: { fp?: RowFingerprint } = {};
     const entries: DatasetFile[] = [];
@@ -140,7 +153,8 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
         throw new DataError(`${rel}: columns ${JSON.stringify(cols)} differ from the dataset's ${JSON.stringify(columns.map(withoutList))}`);
       }
       lists.observe(columns, raw, rel, next);
-      const table = withFixedLists(raw, columns, rel, next);
+      const decoded = await decodeImageColumns(raw, columns, rel, next, images);
+      const table = withFixedLists(decoded, columns, rel, next);
       const rows = table.getChild('row')!.toArray() as BigInt64Array;
       for (let i = 0; i < rows.length; i++) {
         if (rows[i] !== BigInt(next + i)) throw new DataError(`${rel}: row ${i} has row index ${rows[i]}, expected ${next + i} (rows must run 0, 1, 2, ... across the files of a split in name order)`);
@@ -157,7 +171,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
       const filePrint = new RowFingerprint(fpCols);
       filePrint.update(table, rel);
       entries.push({ path: rel, rowStart: next, rowEnd: next + table.numRows, bytes: bytes.length, sha256, fingerprint: filePrint.digest() });
-      if (format === 'parquet') await writeArrowCache(dir, { sha256 }, raw);
+      if (format === 'parquet' || decoded !== raw) await writeArrowCache(dir, { sha256 }, decoded, imageCacheKey(columns));
       next += table.numRows;
       progress.tick(1);
     }
@@ -166,6 +180,7 @@ export async function indexDataset(dir: string, opts: IndexOptions, reporter: Re
     splits[split] = { rows: next, fingerprint: splitPrint.fp!.digest(), files: entries, ...(rowLabels ? { labelCounts: counts } : {}) };
   }
   lists.finish(columns!);
+  for (const c of columns!) if (c.image) c.image.formats = images.get(c.name) ?? { png: 0, jpeg: 0 };
   const labelCol = columns!.find((c) => c.role === 'label');
   if (labelCol) {
     labelCol.classes = opts.classes ?? labelMax.value + 1;

@@ -1,8 +1,8 @@
 /**
  * Property-based tests (fast-check) of the readers of untrusted bytes: the shard decoder
  * (decodeTable + decodeShard, as readShard runs them), the store manifest (openStore), the dataset
- * manifest, the teacher card, the checkpoint reader, run verification and the experiment config
- * loader (file and --set overrides). Inputs are valid files with flipped, cut, spliced or random
+ * manifest, the teacher card, the checkpoint reader, run verification, the experiment config
+ * loader (file and --set overrides) and the image decoder of encoded-image dataset columns. Inputs are valid files with flipped, cut, spliced or random
  * bytes, and structured edits that pass the JSON parser. Property: the reader returns, or throws one
  * of the project's typed errors (DistillError), within a bounded time per input; never another
  * exception, never a hang. FUZZ_RUNS inputs per property (default 150; `make test-faults` runs 2000),
@@ -15,6 +15,8 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { applyOverride, loadExperiment } from '../../../pipeline/config/load-experiment.ts';
 import { readDatasetManifest } from '../../../pipeline/dataset/dataset-manifest.ts';
+import { decodeImageColumns, encodedImageColumn } from '../../../pipeline/dataset/image-column.ts';
+import { imageDecoderName } from '../../../pipeline/engines/image-decoder.ts';
 import { DistillError } from '../../../pipeline/errors.ts';
 import { decodeTable, encodeTable } from '../../../pipeline/io/table-files.ts';
 import { silentReporter } from '../../../pipeline/reporter.ts';
@@ -29,6 +31,7 @@ import { verifyRunDir } from '../../../stages/verify/verify-run-dir.ts';
 import { tmpDir } from '../../helpers/tmp-dir.ts';
 import { writeTestStore } from '../../helpers/write-test-store.ts';
 import { writeTeacher } from '../../helpers/teacher-workspace.ts';
+import { encodeJpeg, encodePng, imageParquet } from '../../helpers/encode-images.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.FUZZ_SEED ?? 42);
@@ -114,6 +117,19 @@ test('shard decoder: mutated Parquet shards (anywhere) and Arrow shards (record 
         for (const a of flip.at) bytes[start + (a % (end - start))] ^= flip.xor;
       }
       await typedOrOk(`shard ${c.format}`, () => decodeShard(decodeTable(bytes, c.format, 'part-00001'), c.encoding, { split: 'train', index: 1, rowStart: 8, rowEnd: 16, name: 'part-00001' }));
+    }),
+    opts,
+  );
+});
+
+test('image decoder: mutated PNG and JPEG bytes in an image column decode or throw a DistillError', { timeout: 600_000 }, async () => {
+  const rgb = Uint8Array.from({ length: 12 * 16 * 3 }, (_, i) => (i * 29) & 255);
+  const images = [encodePng(rgb, 12, 16, 3), await encodeJpeg(rgb, 12, 16, 3, 80)];
+  const columns = [{ name: 'row', type: 'int64', role: 'row' as const }, encodedImageColumn('pixels', 'binary', [12, 16, 3], imageDecoderName(), 'x.parquet')];
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(0, 1), mutation, async (which, m) => {
+      const table = decodeTable(imageParquet([mutate(images[which]!, m)], [0]), 'parquet', 'x.parquet');
+      await typedOrOk(`image ${which === 0 ? 'png' : 'jpeg'}`, () => decodeImageColumns(table, columns, 'x.parquet'));
     }),
     opts,
   );
