@@ -27,13 +27,26 @@ function fixedList<T extends DataType>(name: string, item: T, size: number): Fie
 
 /** Right-pads per-position values of each row to L into one flat array. */
 function padded<A extends Int32Array | Int16Array | Uint8Array>(out: A, rows: readonly TokenRow[], L: number, pad: number, pick: (r: TokenRow) => ArrayLike<number> | undefined, what: string): A {
-  out.fill(pad);
-  rows.forEach((r, i) => {
+  if (pad !== 0) out.fill(pad);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
     const v = pick(r);
     if (!v) throw new DataError(`token row ${i}: no ${what}`);
     if (v.length !== r.inputIds.length) throw new DataError(`token row ${i}: ${what} has ${v.length} values for ${r.inputIds.length} tokens`);
     out.set(v, i * L);
-  });
+  }
+  return out;
+}
+
+/** int64 row indices start, start+1, ... without a BigInt per value (two little-endian uint32 words each). */
+function rowIndices(n: number, start: number): BigInt64Array {
+  const out = new BigInt64Array(n);
+  const words = new Uint32Array(out.buffer);
+  for (let i = 0; i < n; i++) {
+    const v = start + i;
+    words[2 * i] = v % 0x1_0000_0000;
+    words[2 * i + 1] = Math.floor(v / 0x1_0000_0000);
+  }
   return out;
 }
 
@@ -63,12 +76,16 @@ export function tokenTable(rows: readonly TokenRow[], rowStart: number, L: numbe
     const child = makeData({ type: item as Int32, length: n * L, data: values as Int32Array });
     add(f, makeData({ type: f.type as FixedSizeList<Int32>, length: n, nullCount: 0, child }));
   };
-  add(new Field('row', new Int64(), false), makeData({ type: new Int64(), length: n, data: BigInt64Array.from({ length: n }, (_, i) => BigInt(rowStart + i)) }));
+  add(new Field('row', new Int64(), false), makeData({ type: new Int64(), length: n, data: rowIndices(n, rowStart) }));
   list('input_ids', new Int32(), padded(new Int32Array(n * L), rows, L, padId, (r) => r.inputIds, 'input_ids'));
   const mask = new Uint8Array(n * L);
-  rows.forEach((r, i) => mask.fill(1, i * L, i * L + r.inputIds.length));
+  const lengths = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    lengths[i] = rows[i]!.inputIds.length;
+    mask.fill(1, i * L, i * L + lengths[i]!);
+  }
   list('attention_mask', new Uint8(), mask);
-  add(new Field('length', new Int32(), false), makeData({ type: new Int32(), length: n, data: Int32Array.from(rows, (r) => r.inputIds.length) }));
+  add(new Field('length', new Int32(), false), makeData({ type: new Int32(), length: n, data: lengths }));
   if (first.labels) list('labels', new Int16(), padded(new Int16Array(n * L), rows, L, IGNORE_INDEX, (r) => r.labels, 'labels'));
   if (first.label !== undefined) {
     add(new Field('label', new Int32(), false), makeData({ type: new Int32(), length: n, data: Int32Array.from(rows, (r, i) => {
@@ -80,13 +97,16 @@ export function tokenTable(rows: readonly TokenRow[], rowStart: number, L: numbe
     list(name, new Uint8(), padded(new Uint8Array(n * L), rows, L, 0, (r) => r.positionSlices?.[name], name));
   }
   for (const [name, v0] of Object.entries(first.slices ?? {})) {
-    const values = rows.map((r, i) => {
-      const v = r.slices?.[name];
+    const ints = typeof v0 === 'number' ? new Int32Array(n) : null;
+    const strings: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const v = rows[i]!.slices?.[name];
       if (typeof v !== typeof v0) throw new DataError(`token row ${rowStart + i}: slice "${name}" is ${JSON.stringify(v)}, expected a ${typeof v0} like row ${rowStart}`);
-      return v!;
-    });
-    if (typeof v0 === 'number') add(new Field(name, new Int32(), false), makeData({ type: new Int32(), length: n, data: Int32Array.from(values as number[]) }));
-    else add(new Field(name, new Utf8(), false), vectorFromArray(values as string[], new Utf8()).data[0]!);
+      if (ints) ints[i] = v as number;
+      else strings.push(v as string);
+    }
+    if (ints) add(new Field(name, new Int32(), false), makeData({ type: new Int32(), length: n, data: ints }));
+    else add(new Field(name, new Utf8(), false), vectorFromArray(strings, new Utf8()).data[0]!);
   }
   const schema = new Schema(fields);
   return new Table([new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children: data }))]);

@@ -19,12 +19,12 @@ export function windowDocuments(docs: readonly TextDocument[], tokenizer: Pick<T
     }
     const slices = { document: documentIndex.get(d.id) ?? -1, ...d.slices };
     for (const w of tokenWindows(ids.length, opts)) {
-      rows.push({
-        inputIds: ids.subarray(w.start, w.end),
-        ...(d.labels ? { labels: d.labels.slice(w.start, w.end) } : {}),
-        ...(d.label !== undefined ? { label: d.label } : {}),
-        slices,
-      });
+      // Fields assigned one by one (not spread): every row of a corpus gets the same object shape, which
+      // keeps this loop and tokenTable's reads monomorphic (benchmarks.md, "data text").
+      const row: TokenRow = { inputIds: ids.subarray(w.start, w.end), slices };
+      if (d.labels) row.labels = d.labels.slice(w.start, w.end);
+      if (d.label !== undefined) row.label = d.label;
+      rows.push(row);
     }
   }
   return rows;

@@ -3,6 +3,7 @@ import type { LoadedExperiment } from '../config/load-experiment.ts';
 import { resolveInWorkspace } from '../config/load-experiment.ts';
 import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
 import { columnsWithRole } from '../dataset/dataset-manifest.ts';
+import { elementTypeOf } from '../dataset/feature-size.ts';
 import { ConfigError, DataError } from '../errors.ts';
 import { RUN_MANIFEST } from './run-manifest.ts';
 import type { RunManifest } from './run-manifest.ts';
@@ -53,7 +54,7 @@ export async function resolveStudentRun(exp: LoadedExperiment, runPath: string, 
         : `the dataset has ${features.length} feature columns (${features.map((c) => c.name).join(', ')}); set student.feature`,
     );
   }
-  const elem = /^fixed_size_list<([a-z0-9]+)>/.exec(column.type)?.[1] ?? column.type;
+  const elem = elementTypeOf(column.type);
   const inputScale = manifest?.student.inputScale ?? exp.config.student?.inputScale ?? (elem === 'uint8' ? 1 / 255 : 1);
   return { dir, modelJson, manifest, feature: column.name, inputScale };
 }

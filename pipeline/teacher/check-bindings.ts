@@ -3,7 +3,8 @@
  * the dataset manifest, before the first batch. Every mismatch is listed with the expected and the
  * actual name, dtype and shape.
  */
-import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
+import type { DatasetColumn, DatasetManifest } from '../dataset/dataset-manifest.ts';
+import { elementTypeOf, featureSizeOf } from '../dataset/feature-size.ts';
 import { DataError } from '../errors.ts';
 import type { ValueMetadata } from '../engines/onnxruntime.ts';
 import type { TeacherCard } from './teacher-card.ts';
@@ -82,11 +83,15 @@ export function checkModelBindings(card: TeacherCard, inputs: readonly ValueMeta
 
 const NUMERIC = /^(?:u?int(?:8|16|32|64)|float(?:16|32|64))$/;
 
-/** The element type and values per row of a dataset column type name, or null. */
-export function columnLayout(type: string): { dtype: string; width: number } | null {
-  const list = /^fixed_size_list<([a-z0-9]+)>\[(\d+)\]$/.exec(type);
-  if (list) return NUMERIC.test(list[1]!) ? { dtype: list[1]!, width: Number(list[2]) } : null;
-  return NUMERIC.test(type) ? { dtype: type, width: 1 } : null;
+/**
+ * The element type and values per row of a dataset column, or null when it is not numeric:
+ * a scalar (1 value), `fixed_size_list<T>[n]` (n), or a `list<T>` / `large_list<T>` column, which
+ * every reader sees as the padded fixed_size_list<T>[maxLength] its manifest `sequence` declares.
+ */
+export function columnLayout(column: Pick<DatasetColumn, 'type' | 'sequence'>): { dtype: string; width: number } | null {
+  if (/^(?:large_list|list)</.test(column.type) && !column.sequence) return null; // a list the manifest does not size
+  const dtype = elementTypeOf(column.type);
+  return NUMERIC.test(dtype) ? { dtype, width: featureSizeOf(column) } : null;
 }
 
 /** Throws a DataError when a bound column is missing, not numeric or of the wrong size. */
@@ -99,9 +104,9 @@ export function checkDatasetBindings(card: TeacherCard, manifest: DatasetManifes
       problems.push(`expected ${expected}, but the dataset has no such column (columns: ${manifest.columns.map((c) => `${c.name}: ${c.type}`).join(', ')})`);
       continue;
     }
-    const layout = columnLayout(col.type);
+    const layout = columnLayout(col);
     if (!layout || layout.width !== valuesPerRow(b.shape) || col.role === 'row') {
-      problems.push(`expected ${expected}, actual column "${col.name}": ${col.type}${layout ? ` (${layout.width} values per row)` : ''}`);
+      problems.push(`expected ${expected}, actual column "${col.name}": ${col.type}${layout ? ` (${layout.width} values per row)` : ''}${col.sequence && layout ? `; a list column is read padded to its maximum length (re-index with --max-length ${col.name}=${valuesPerRow(b.shape)})` : ''}`);
     } else if (!b.dtype.startsWith('float') && layout.dtype.startsWith('float')) {
       problems.push(`expected ${expected}, actual column "${col.name}": ${col.type}; a float column cannot feed an integer input`);
     }

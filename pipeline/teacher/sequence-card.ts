@@ -4,6 +4,7 @@
  * and a token dataset (task, tokenizer sha256, context) made before the first batch.
  */
 import type { DatasetManifest } from '../dataset/dataset-manifest.ts';
+import { featureSizeOf } from '../dataset/feature-size.ts';
 import { DataError } from '../errors.ts';
 import type { TeacherCard } from './teacher-card.ts';
 import { isSequenceCard } from './teacher-card.ts';
@@ -30,15 +31,44 @@ function contextOf(card: TeacherCard, dataset: DatasetManifest, cardPath: string
   if (dataset.sequence) return dataset.sequence.context;
   const b = card.inputs.find((i) => i.shape[1] === 'seq');
   const col = b && dataset.columns.find((c) => c.name === b.column);
-  const m = col && /^fixed_size_list<[a-z0-9]+>\[(\d+)\]$/.exec(col.type);
-  if (!m) throw new DataError(`${cardPath}: a sequence teacher needs a token dataset (manifest sequence.context, or a fixed_size_list column bound to a ["batch", "seq"] input)`);
-  return Number(m[1]);
+  if (!col || !/^(?:fixed_size_list|large_list|list)</.test(col.type)) {
+    throw new DataError(`${cardPath}: a sequence teacher needs a token dataset (manifest sequence.context, or a list column bound to a ["batch", "seq"] input)`);
+  }
+  return featureSizeOf(col);
+}
+
+/** The number of token ids a teacher embeds: its tokenizer's declared size, else (causal LM) its output vocabulary. */
+function teacherVocabulary(card: TeacherCard): { size: number; field: string } | null {
+  if (card.tokenizer?.vocabSize !== undefined) return { size: card.tokenizer.vocabSize, field: 'tokenizer.vocabSize' };
+  if (card.task === 'causal-lm') return { size: card.classes.count, field: 'classes.count' };
+  return null;
+}
+
+/**
+ * Refuses (DataError naming the column and both sizes) a token column bound to a teacher input whose
+ * ids may lie outside the teacher's vocabulary: every id of a `tokens` column is below its manifest
+ * vocabSize (checked when it was indexed), so a vocabSize above the teacher's means out-of-vocabulary
+ * ids that ONNX Runtime's embedding Gather would reject mid-run.
+ */
+export function checkTokenVocabulary(card: TeacherCard, dataset: DatasetManifest, cardPath: string, datasetDir: string): void {
+  const vocab = teacherVocabulary(card);
+  if (!vocab) return;
+  for (const b of card.inputs) {
+    const col = dataset.columns.find((c) => c.name === b.column);
+    if (col?.kind === 'tokens' && col.vocabSize !== undefined && col.vocabSize > vocab.size) {
+      throw new DataError(
+        `${datasetDir}: column "${col.name}" holds token ids 0..${col.vocabSize - 1} (vocabulary ${col.vocabSize}), but the teacher ${cardPath} has ${vocab.size} ids (${vocab.field}); ` +
+          `ids ${vocab.size}..${col.vocabSize - 1} are out of its vocabulary (tokenize the text with the teacher's tokenizer)`,
+      );
+    }
+  }
 }
 
 /**
  * The sequence layout of a sequence teacher on a dataset, or null for a classification teacher.
  * Refuses (DataError naming both sides): a dataset of another task, a tokenizer with another sha256
- * (or none), a context longer than the teacher's, and (causal LM) a vocabulary larger than the teacher's.
+ * (or none), token ids beyond the teacher's vocabulary (checkTokenVocabulary), a context longer than the
+ * teacher's, and (causal LM) a tokenizer larger than the teacher's vocabulary.
  */
 export function sequenceLayout(card: TeacherCard, dataset: DatasetManifest, cardPath: string, datasetDir: string): SequenceLayout | null {
   if (card.tokenizer) {
@@ -47,6 +77,7 @@ export function sequenceLayout(card: TeacherCard, dataset: DatasetManifest, card
       throw new DataError(`${datasetDir}: the dataset was tokenized with ${theirs ? `tokenizer sha256 ${theirs}` : 'no recorded tokenizer'}, but the teacher ${cardPath} was trained with tokenizer sha256 ${card.tokenizer.sha256}; re-tokenize the text with the teacher's tokenizer${card.tokenizer.file ? ` (${card.tokenizer.file})` : ''}`);
     }
   }
+  checkTokenVocabulary(card, dataset, cardPath, datasetDir);
   if (!isSequenceCard(card)) return null;
   const task = dataset.task ?? 'classification';
   if (dataset.task !== undefined && task !== card.task) {

@@ -10,7 +10,7 @@ import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts
 import { RowFingerprint } from '../../pipeline/dataset/row-fingerprint.ts';
 import { SplitReader } from '../../pipeline/dataset/split-reader.ts';
 import type { EngineSession, EngineTensor } from '../../pipeline/engines/onnxruntime.ts';
-import { DataError } from '../../pipeline/errors.ts';
+import { DataError, DistillError } from '../../pipeline/errors.ts';
 import { columnValues } from '../../pipeline/io/column-values.ts';
 import type { NumericArray } from '../../pipeline/io/column-values.ts';
 import type { Reporter } from '../../pipeline/reporter.ts';
@@ -75,6 +75,19 @@ interface Batch {
 }
 
 /**
+ * A failed session.run as a DataError naming the model and the rows it was given, with ONNX
+ * Runtime's own message (e.g. a Gather index out of range: a token id beyond the embedding table, or
+ * a window longer than the model's position table) and what the teacher card can declare so that
+ * the stage refuses such a dataset before the first batch.
+ */
+function runFailure(err: unknown, modelPath: string, rows: string, sequenceTeacher: boolean): Error {
+  if (err instanceof DistillError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const hint = sequenceTeacher ? '; if the windows are longer than the model\'s position table or ids lie beyond its vocabulary, declare "context" and "tokenizer.vocabSize" in the teacher card and the stage checks them before the first batch' : '';
+  return new DataError(`${modelPath}: ONNX Runtime failed on ${rows} (${message.trim()})${hint}`, { cause: err });
+}
+
+/**
  * Computes the non-reused shards of one split. Batches never straddle shards; up to `inFlight`
  * session.run calls are queued (on the worker thread) while this thread turns finished batches into
  * shards, so ORT never waits for encoding or writing. A view store runs floor(batchSize / K) rows
@@ -135,8 +148,11 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
     while (next < jobs.length || queue.length > 0) {
       while (queue.length < depth && next < jobs.length) await submit();
       const { batch, result } = queue.shift()!;
-      const out = (await result)[card.output.name];
-      const where = `${teacher.modelPath}: output "${card.output.name}" for ${split} rows ${batch.state.plan.rowStart + batch.from}..${batch.state.plan.rowStart + batch.from + batch.n - 1}`;
+      const rows = `${split} rows ${batch.state.plan.rowStart + batch.from}..${batch.state.plan.rowStart + batch.from + batch.n - 1}`;
+      const out = (await result.catch((err: unknown) => {
+        throw runFailure(err, teacher.modelPath, `${displayPath(datasetDir)} ${rows}`, sequence !== null);
+      }))[card.output.name];
+      const where = `${teacher.modelPath}: output "${card.output.name}" for ${rows}`;
       if (!out) throw new DataError(`${where} is missing from the session's results`);
       const dims = outDims(batch.n);
       if (out.type !== 'float32' || out.dims.length !== dims.length || out.dims.some((d, i) => d !== dims[i])) {

@@ -5,16 +5,12 @@
  */
 import type { TeacherLogitsSection } from '../../pipeline/config/experiment-config.ts';
 import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
+import { elementTypeOf } from '../../pipeline/dataset/feature-size.ts';
 import { imageGeometry } from '../../pipeline/augment/image-geometry.ts';
 import type { ViewPolicy } from '../../pipeline/augment/view-policy.ts';
 import { ConfigError } from '../../pipeline/errors.ts';
 import type { SequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
 import type { TeacherCard } from '../../pipeline/teacher/teacher-card.ts';
-
-/** The element type of a column type name: `uint8` of `fixed_size_list<uint8>[784]`. */
-function elementType(type: string): string {
-  return /^fixed_size_list<([a-z0-9]+)>/.exec(type)?.[1] ?? type;
-}
 
 /**
  * The store's view policy, or null without `teacherLogits.views`. Refused: a token (sequence)
@@ -32,7 +28,7 @@ export function resolveViews(cfg: TeacherLogitsSection, card: TeacherCard, datas
   const columnName = card.inputs[0]!.column;
   const column = dataset.columns.find((c) => c.name === columnName);
   if (!column) throw new ConfigError(`teacherLogits.views: the teacher's input reads column "${columnName}", which the dataset does not have`);
-  const elem = elementType(column.type);
+  const elem = elementTypeOf(column.type);
   const base = { count: v.count, seed: v.seed ?? 0, column: columnName };
   if (v.image) {
     const { shift = 0, rotation = 0, scale = 0 } = v.image;

@@ -11,7 +11,7 @@ import { checkStoreProvenance } from '../../pipeline/store/check-store-provenanc
 import { openStore, verifyStore } from '../../pipeline/store/open-store.ts';
 import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import { STORE_MANIFEST } from '../../pipeline/store/store-manifest.ts';
-import { featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
+import { elementTypeOf, featureSizeOf } from '../../pipeline/dataset/feature-size.ts';
 import { pathExists } from '../../pipeline/io/path-exists.ts';
 import { resolveValidation } from '../../pipeline/config/validation-rows.ts';
 import type { ValidationPlan } from '../../pipeline/config/validation-rows.ts';
@@ -120,7 +120,7 @@ export async function prepareInputs(exp: LoadedExperiment, reporter: Reporter): 
   const label = labels[0]!;
   await verifyDatasetFiles(datasetDir, dataset, splits);
 
-  const elem = /^fixed_size_list<([a-z0-9]+)>/.exec(feature.type)?.[1] ?? feature.type;
+  const elem = elementTypeOf(feature.type);
   const scale = student.inputScale ?? (elem === 'uint8' ? 1 / 255 : 1);
   const featureShape = feature.shape ?? [featureSizeOf(feature)];
   const datasetClasses = sequence?.task === 'causal-lm' ? sequence.inputVocab : labelClasses(dataset, label);

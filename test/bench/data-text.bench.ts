@@ -4,11 +4,17 @@
  * tokenizer (the lm-brown BPE tokenizer.json through @huggingface/tokenizers, and the built-in char
  * vocabulary), (a) the bare `encode` over every document, (b) the stage's work in memory:
  * windowDocuments (encode + windows of 128, stride 128) and tokenTable (the padded Arrow columns),
- * without Parquet encoding or disk. REPEATS (odd) alternating rounds; median (min-max).
+ * without Parquet encoding or disk. REPEATS (odd) rounds, the two in alternating order; median (min-max).
+ * Each timed section ends with a full garbage collection, so it pays for the garbage it made and none
+ * of it lands in the next section's time (without this, the bare pass after a stage pass collected the
+ * stage's rows and tables). Wall time and CPU time (user + system of this process, GC threads included;
+ * the figure that means something on a loaded shared machine) are both reported.
  *
- * Run: node --import tsx test/bench/data-text.bench.ts [--mb 10] [--repeats 3]
+ * Run: node --import tsx test/bench/data-text.bench.ts [--mb 10] [--repeats 3] [--only bpe|char]
  */
 import { loadavg } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadHfTokenizer, buildCharTokenizer } from '../../pipeline/dataset/text-tokenizer.ts';
@@ -53,10 +59,18 @@ function generate(mb: number): TextDocument[] {
   return docs;
 }
 
-function timeIt(f: () => number): { s: number; count: number } {
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+
+/** Wall and CPU seconds of f() followed by a full GC. */
+function timeIt(f: () => void): { s: number; cpu: number } {
+  fullGc();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
-  const count = f();
-  return { s: (performance.now() - t0) / 1000, count };
+  f();
+  fullGc();
+  const c = process.cpuUsage(c0);
+  return { s: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
 }
 
 async function main(): Promise<void> {
@@ -65,31 +79,44 @@ async function main(): Promise<void> {
   const docs = generate(mb);
   const bytes = docs.reduce((s, d) => s + Buffer.byteLength(d.text), 0);
   const index = new Map(docs.map((d, i) => [d.id, i]));
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+  if (only !== undefined && only !== 'bpe' && only !== 'char') throw new RangeError(`--only must be bpe or char, but got ${only}`);
   const tokenizers: [string, TextTokenizer][] = [
-    ['bpe (lm-brown tokenizer.json)', await loadHfTokenizer(join(projectRoot, 'artifacts/teachers/lm-brown/tokenizer.json'))],
-    ['char (built-in)', buildCharTokenizer(docs.slice(0, 50).map((d) => d.text))],
+    ...(only !== 'char' ? [['bpe (lm-brown tokenizer.json)', await loadHfTokenizer(join(projectRoot, 'artifacts/teachers/lm-brown/tokenizer.json'))] as [string, TextTokenizer]] : []),
+    ...(only !== 'bpe' ? [['char (built-in)', buildCharTokenizer(docs.slice(0, 50).map((d) => d.text))] as [string, TextTokenizer]] : []),
   ];
   console.log(`# data-text bench: ${docs.length} documents, ${(bytes / 1e6).toFixed(1)} MB, ${repeats} repeats, loadavg at start ${loadavg()[0]!.toFixed(1)}`);
   for (const [name, tok] of tokenizers) {
-    const bare: number[] = [];
-    const stage: number[] = [];
+    const bare: { s: number; cpu: number }[] = [];
+    const stage: { s: number; cpu: number }[] = [];
     let rows = 0;
-    for (let k = 0; k < repeats; k++) {
-      bare.push(timeIt(() => docs.reduce((s, d) => s + tok.encode(d.text).length, 0)).s);
+    const runBare = (): void => {
+      bare.push(timeIt(() => docs.reduce((s, d) => s + tok.encode(d.text).length, 0)));
+    };
+    const runStage = (): void => {
       stage.push(
         timeIt(() => {
           const out: TokenRow[] = windowDocuments(docs, tok, { context: 128, stride: 128, minTokens: 2 }, index);
           for (let i = 0; i < out.length; i += 10000) tokenTable(out.slice(i, i + 10000), i, 128);
           rows = out.length;
-          return rows;
-        }).s,
+        }),
       );
+    };
+    for (let k = 0; k < repeats; k++) {
+      if (k % 2 === 0) {
+        runBare();
+        runStage();
+      } else {
+        runStage();
+        runBare();
+      }
     }
-    const mbps = (ss: number[]) => spread(ss.map((s) => bytes / 1e6 / s));
-    const ratio = spread(bare.map((b, i) => b / stage[i]!));
+    const mbps = (ss: { s: number }[]) => spread(ss.map((t) => bytes / 1e6 / t.s));
+    const ratio = (key: 's' | 'cpu') => spread(bare.map((b, i) => b[key] / stage[i]![key]));
     console.log(
       `${name}: bare encode ${formatSpread(mbps(bare), 2)} MB/s; encode+window+table ${formatSpread(mbps(stage), 2)} MB/s, ` +
-        `${formatSpread(spread(stage.map((s) => rows / s)))} rows/s (${rows} rows); stage/bare ${formatSpread(ratio, 2)}`,
+        `${formatSpread(spread(stage.map((t) => rows / t.s)))} rows/s (${rows} rows); stage/bare wall ${formatSpread(ratio('s'), 2)}, CPU ${formatSpread(ratio('cpu'), 2)} ` +
+        `(CPU s bare ${formatSpread(spread(bare.map((t) => t.cpu)), 2)}, stage ${formatSpread(spread(stage.map((t) => t.cpu)), 2)})`,
     );
   }
   console.log(`loadavg at end ${loadavg()[0]!.toFixed(1)}`);

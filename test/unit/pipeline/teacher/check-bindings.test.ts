@@ -44,6 +44,23 @@ test('BAD CALL dataset columns must exist and hold the card\'s values per row', 
     message: 'card.json: the teacher\'s inputs do not match the dataset data/mnist:\n  - expected column "pixels" with 3072 numeric values per row (input "pixels" float32 ["batch", 3, 32, 32]), actual column "pixels": fixed_size_list<uint8>[784] (784 values per row)',
   });
   assert.throws(() => checkDatasetBindings({ ...card, inputs: [{ ...card.inputs[0]!, column: 'image' }] }, manifest, 'card.json', 'data/mnist'), { message: /no such column \(columns: row: int64, pixels: fixed_size_list<uint8>\[784\], label: uint8\)/ });
-  assert.deepEqual(columnLayout('fixed_size_list<float32>[3]'), { dtype: 'float32', width: 3 });
-  assert.equal(columnLayout('utf8'), null);
+  assert.deepEqual(columnLayout({ type: 'fixed_size_list<float32>[3]' }), { dtype: 'float32', width: 3 });
+  assert.equal(columnLayout({ type: 'utf8' }), null);
+});
+
+const sequence = (maxLength: number) => ({ maxLength, padding: 'right' as const, padValue: 0, lengths: { min: 2, mean: 3, max: maxLength } });
+
+test('list<T> and large_list<T> columns bind with the width their manifest sequence declares (read padded to maxLength)', () => {
+  assert.deepEqual(columnLayout({ type: 'list<float32>', sequence: sequence(784) }), { dtype: 'float32', width: 784 });
+  assert.deepEqual(columnLayout({ type: 'large_list<uint8>', sequence: sequence(784) }), { dtype: 'uint8', width: 784 });
+  assert.equal(columnLayout({ type: 'list<float32>' }), null, 'a list the manifest does not size has no width');
+  const manifest = { columns: [{ name: 'row', type: 'int64', role: 'row' }, { name: 'pixels', type: 'list<uint8>', role: 'feature', sequence: sequence(784) }] } as DatasetManifest;
+  checkDatasetBindings(card, manifest, 'card.json', 'data/lists');
+  const short = { columns: [manifest.columns[0]!, { ...manifest.columns[1]!, sequence: sequence(700) }] } as DatasetManifest;
+  assert.throws(() => checkDatasetBindings(card, short, 'card.json', 'data/lists'), {
+    name: 'DataError',
+    message: 'card.json: the teacher\'s inputs do not match the dataset data/lists:\n  - expected column "pixels" with 784 numeric values per row (input "pixels" float32 ["batch", 1, 28, 28]), actual column "pixels": list<uint8> (700 values per row); a list column is read padded to its maximum length (re-index with --max-length pixels=784)',
+  });
+  const floats = { columns: [manifest.columns[0]!, { name: 'ids', type: 'large_list<float32>', role: 'feature', sequence: sequence(8) }] } as DatasetManifest;
+  assert.throws(() => checkDatasetBindings({ ...card, inputs: [{ name: 'ids', column: 'ids', dtype: 'int64', shape: ['batch', 8] }] }, floats, 'card.json', 'data/lists'), { message: /actual column "ids": large_list<float32>; a float column cannot feed an integer input/ });
 });
