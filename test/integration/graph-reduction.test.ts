@@ -24,7 +24,8 @@ import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
 import { appendTopKGraph } from '../../pipeline/teacher/top-k-graph.ts';
 import { mnistTable } from '../../stages/data/mnist-table.ts';
 import { formatStoreSummary, inspectStore } from '../../stages/teacher-logits/inspect-store.ts';
-import { runTeacherLogits } from '../../stages/teacher-logits/run-teacher-logits.ts';
+import { finalizeStore } from '../../stages/teacher-logits/finalize-store.ts';
+import { runTeacherLogits, runTeacherWorker } from '../../stages/teacher-logits/run-teacher-logits.ts';
 import { verifyStoreDir } from '../../stages/verify/verify-store-dir.ts';
 import { sequenceWorkspace, writeSequenceExperiment, writeSequenceTeacher } from '../helpers/sequence-workspace.ts';
 import { teacherWorkspace, writeExperiment, writeTeacher } from '../helpers/teacher-workspace.ts';
@@ -96,6 +97,13 @@ test('sequence teacher (causal LM): graph-reduced top-k equals host-reduced; the
 
   // Host and graph shards are never mixed: switching is another capture (refused; --force recomputes).
   await assert.rejects(run('host', { reduceInGraph: true }), { name: 'DataError', message: /already holds soft targets of another capture[^]*reducedModelSha256: stored none \(host reduction\), now "[0-9a-f]{64}"/ });
+
+  // Two sharded workers + finalize: the same shards and the same recorded rewritten model.
+  const wfile = await writeSequenceExperiment(ws, 'workers', 'seq', { ...enc, reduceInGraph: true });
+  for (let i = 0; i < 2; i++) await runTeacherWorker(await loadExperiment(wfile, [], ws.dir), { index: i, count: 2, source: 'flags', describe: `--shard-index ${i}` }, opts, silentReporter);
+  const merged = await finalizeStore(join(ws.dir, 'stores/workers'), silentReporter);
+  assert.deepEqual(merged.manifest.teacher.graphReduction, graph.teacher.graphReduction);
+  assert.deepEqual(await shas(join(ws.dir, 'stores/workers')), await shas(join(ws.dir, 'stores/graph')));
 
   // maxBatchBytes: 3 rows of the [B, 12, 300] float32 output (14,400 bytes each) fit in 50,000 bytes.
   const sized = await run('sized', { reduceInGraph: true, maxBatchBytes: 50_000, batchSize: 1000 });
