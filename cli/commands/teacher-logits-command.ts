@@ -7,8 +7,10 @@ interface TeacherLogitsArgs extends GlobalArgs {
   force: boolean;
   format?: 'parquet' | 'arrow';
   batchSize?: number;
+  maxBatchBytes?: number;
+  reduceInGraph?: boolean;
   shardRows?: number;
-  encoding?: 'dense' | 'topk';
+  encoding?: 'dense' | 'topk' | 'sampled';
   precision?: 'float32' | 'float16';
   k?: number;
   temperature?: number;
@@ -25,6 +27,8 @@ const FLAG_FIELDS: [keyof TeacherLogitsArgs, string][] = [
   ['device', 'device'],
   ['format', 'format'],
   ['batchSize', 'batchSize'],
+  ['maxBatchBytes', 'maxBatchBytes'],
+  ['reduceInGraph', 'reduceInGraph'],
   ['shardRows', 'shardRows'],
   ['encoding', 'encoding.mode'],
   ['precision', 'encoding.precision'],
@@ -56,8 +60,10 @@ export const teacherLogitsCommand: CommandModule<GlobalArgs, TeacherLogitsArgs> 
       .option('force', { type: 'boolean', default: false, describe: 'recompute everything, replacing what the store holds' })
       .option('format', { choices: ['parquet', 'arrow'] as const, describe: 'shard format (teacherLogits.format)' })
       .option('batch-size', { type: 'number', describe: 'rows per ONNX Runtime call (teacherLogits.batchSize)' })
+      .option('max-batch-bytes', { type: 'number', describe: 'sequence teachers: rows per call chosen so the float32 [batch, seq, vocab] output fits in this many bytes, instead of --batch-size (teacherLogits.maxBatchBytes)' })
+      .option('reduce-in-graph', { type: 'boolean', describe: 'top-k stores: append TopK, /T_c and ReduceLogSumExp to the teacher graph so ORT returns only ids, logits and tail log-sum-exps (teacherLogits.reduceInGraph)' })
       .option('shard-rows', { type: 'number', describe: 'rows per shard (teacherLogits.shardRows)' })
-      .option('encoding', { choices: ['dense', 'topk'] as const, describe: 'dense logits or top-k + tail (teacherLogits.encoding.mode)' })
+      .option('encoding', { choices: ['dense', 'topk', 'sampled'] as const, describe: 'dense logits, top-k + tail, or sampled ids + counts (teacherLogits.encoding.mode)' })
       .option('precision', { choices: ['float32', 'float16'] as const, describe: 'stored float precision (teacherLogits.encoding.precision)' })
       .option('k', { type: 'number', describe: 'classes kept per row in topk mode (teacherLogits.encoding.k)' })
       .option('temperature', { type: 'number', describe: 'top-k capture temperature (teacherLogits.encoding.temperature)' })
@@ -69,6 +75,7 @@ export const teacherLogitsCommand: CommandModule<GlobalArgs, TeacherLogitsArgs> 
       .option('worker-env', { choices: ['auto', 'none', 'kubernetes', 'slurm'] as const, describe: 'launching engine whose environment names the worker (teacherLogits.workers.environment, default auto)' })
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json', 'write (or resume) the store of the demo experiment')
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --encoding topk --k 5 --format arrow', 'a top-k Arrow store')
+      .example('$0 teacher-logits -c artifacts/experiments/lm-brown/topk8.json --reduce-in-graph --max-batch-bytes 268435456', 'top-k reduced inside the teacher graph, batches of at most 256 MiB of logits')
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --device cuda:0', 'on a GPU (needs the CUDA provider: docs/teacher-card.md)')
       .example('$0 teacher-logits -c artifacts/experiments/mnist-kd/experiment.json --num-shards 4 --shard-index 1', 'worker 1 of 4; then `distill finalize <store>` (docs/scale-out.md)') as unknown as Argv<TeacherLogitsArgs>,
   handler: async (args) => {

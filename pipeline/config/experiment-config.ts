@@ -61,6 +61,18 @@ export interface TeacherLogitsSection {
   shardRows: number;
   /** Rows per ONNX Runtime call. Default 256. */
   batchSize: number;
+  /**
+   * Sequence teachers: choose the rows per ONNX Runtime call from a memory budget instead of
+   * `batchSize`: max(1, floor(maxBatchBytes / (L * V * 4))), L * V * 4 bytes being one row of the
+   * float32 [B, L, V] output. Bytes. Default: absent (batchSize is used).
+   */
+  maxBatchBytes?: number;
+  /**
+   * Top-k stores: append the reduction (TopK, / T_c, ReduceLogSumExp) to the teacher's graph, so ONNX
+   * Runtime returns only ids, logits and tail log-sum-exps (docs/store-format.md). Default false (the
+   * host reduces the full output; applied by the stage, not written into the resolved config).
+   */
+  reduceInGraph?: boolean;
   /** auto | cpu | cuda[:id]. Default auto. */
   device: string;
   /** ORT intra-op threads, 0 = ORT's choice. Default 0. */

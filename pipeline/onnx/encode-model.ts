@@ -1,10 +1,12 @@
 /**
- * Writes an ONNX `ModelProto` (onnx.proto3) from a plain, typed spec, without any dependency.
- *
- * Field numbers follow onnx/onnx `onnx/onnx.proto3`. Tensors are always stored as little-endian
- * `raw_data`. Only what the distill pipeline needs is covered: tensor-typed graph inputs and
- * outputs, initializers, nodes with INT/INTS/FLOAT/FLOATS/STRING/TENSOR attributes. The result is
- * not checked as a graph (operator names, edges, shapes): ONNX Runtime does that when it loads it.
+ * Writes an ONNX `ModelProto` from a plain, typed spec: the spec is checked and turned into
+ * `onnx.ModelProto` objects, which the maintained codec `onnx-proto` (pipeline/onnx/onnx-proto.ts)
+ * encodes. Tensors are always stored as little-endian `raw_data`. Only what the distill pipeline needs
+ * is covered: tensor-typed graph inputs and outputs, initializers, nodes with
+ * INT/INTS/FLOAT/FLOATS/STRING/TENSOR attributes. The result is not checked as a graph (operator
+ * names, edges, shapes): ONNX Runtime does that when it loads it. The builders of the parts
+ * ({@link nodeProto}, {@link tensorProto}, {@link valueInfoProto}) are exported for code that extends
+ * an existing model (pipeline/onnx/append-to-graph.ts).
  *
  * @example
  * ```ts
@@ -21,7 +23,8 @@
  * const session = await ort.InferenceSession.create(bytes);
  * ```
  */
-import { ProtobufWriter } from './protobuf-writer.ts';
+import { int64Value, onnx } from './onnx-proto.ts';
+import type { Int64, OnnxProto } from './onnx-proto.ts';
 
 /** Element types that can be written: ONNX FLOAT, FLOAT16, INT32, INT64 and UINT8. */
 export type OnnxDataType = 'float32' | 'float16' | 'int32' | 'int64' | 'uint8';
@@ -159,12 +162,7 @@ const ARRAY_CONSTRUCTOR: Readonly<Record<OnnxDataType, new (length: number) => A
   int64: BigInt64Array,
   uint8: Uint8Array,
 };
-const ATTR_FLOAT = 1;
-const ATTR_INT = 2;
-const ATTR_STRING = 3;
-const ATTR_TENSOR = 4;
-const ATTR_FLOATS = 6;
-const ATTR_INTS = 7;
+const AttributeType = onnx.AttributeProto.AttributeType;
 const IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TEXT_ENCODER = new TextEncoder();
 
@@ -175,81 +173,80 @@ const TEXT_ENCODER = new TextEncoder();
  *   spec cannot be encoded (unknown dtype, data length not matching dims, ambiguous attribute...).
  */
 export function encodeModel(model: OnnxModelSpec): Uint8Array {
-  const w = new ProtobufWriter();
-  w.int64(1, model.irVersion ?? DEFAULT_IR_VERSION);
-  const producerName = model.producerName ?? 'distill';
-  if (producerName !== '') w.string(2, producerName);
-  if (model.producerVersion !== undefined) w.string(3, model.producerVersion);
-  if (model.docString !== undefined) w.string(6, model.docString);
-  w.message(7, (g) => writeGraph(g, model.graph));
+  return standalone(onnx.ModelProto.encode(modelProto(model)).finish());
+}
+
+/**
+ * A plain Uint8Array that owns its whole ArrayBuffer. protobufjs returns a Node Buffer, which for small
+ * messages is a view into Node's shared allocation pool; callers may hash, transfer or keep the bytes.
+ */
+export function standalone(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && !Buffer.isBuffer(bytes)) return bytes;
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return new Uint8Array(bytes.buffer);
+  return new Uint8Array(bytes);
+}
+
+/** The checked `onnx.ModelProto` of `model` (what {@link encodeModel} encodes). */
+export function modelProto(model: OnnxModelSpec): OnnxProto.ModelProto {
   const opsets: OnnxOpsetImport[] = [
     { domain: '', version: model.opsetVersion ?? DEFAULT_OPSET_VERSION },
     ...(model.extraOpsets ?? []),
   ];
-  for (const opset of opsets) {
-    w.message(8, (o) => {
-      if (opset.domain !== '') o.string(1, opset.domain);
-      o.int64(2, opset.version);
-    });
-  }
-  return w.finish();
+  const producerName = model.producerName ?? 'distill';
+  return onnx.ModelProto.create({
+    irVersion: model.irVersion ?? DEFAULT_IR_VERSION,
+    ...(producerName !== '' ? { producerName } : {}),
+    ...(model.producerVersion !== undefined ? { producerVersion: model.producerVersion } : {}),
+    ...(model.docString !== undefined ? { docString: model.docString } : {}),
+    graph: graphProto(model.graph),
+    opsetImport: opsets.map((o) => onnx.OperatorSetIdProto.create({ ...(o.domain !== '' ? { domain: o.domain } : {}), version: o.version })),
+  });
 }
 
-function writeGraph(w: ProtobufWriter, graph: OnnxGraphSpec): void {
-  for (const node of graph.nodes) w.message(1, (n) => writeNode(n, node));
-  w.string(2, graph.name);
-  for (const tensor of graph.initializers ?? []) w.message(5, (t) => writeTensor(t, tensor, `initializer '${tensor.name}'`));
-  if (graph.docString !== undefined) w.string(10, graph.docString);
-  for (const input of graph.inputs) w.message(11, (v) => writeValueInfo(v, input, `graph.inputs '${input.name}'`));
-  for (const output of graph.outputs) w.message(12, (v) => writeValueInfo(v, output, `graph.outputs '${output.name}'`));
+function graphProto(graph: OnnxGraphSpec): OnnxProto.GraphProto {
+  return onnx.GraphProto.create({
+    node: graph.nodes.map((n) => nodeProto(n)),
+    name: graph.name,
+    initializer: (graph.initializers ?? []).map((t) => tensorProto(t, `initializer '${t.name}'`)),
+    ...(graph.docString !== undefined ? { docString: graph.docString } : {}),
+    input: graph.inputs.map((v) => valueInfoProto(v, `graph.inputs '${v.name}'`)),
+    output: graph.outputs.map((v) => valueInfoProto(v, `graph.outputs '${v.name}'`)),
+  });
 }
 
-function writeNode(w: ProtobufWriter, node: OnnxNodeSpec): void {
-  for (const input of node.inputs) w.string(1, input);
-  for (const output of node.outputs) w.string(2, output);
-  if (node.name !== undefined && node.name !== '') w.string(3, node.name);
-  w.string(4, node.opType);
+/** One checked `onnx.NodeProto`; errors name the node and attribute. */
+export function nodeProto(node: OnnxNodeSpec): OnnxProto.NodeProto {
   const where = `node '${node.name ?? node.outputs.join(',')}' (${node.opType})`;
-  for (const [name, value] of Object.entries(node.attributes ?? {})) {
-    w.message(5, (a) => writeAttribute(a, name, value, `${where} attribute '${name}'`));
-  }
-  if (node.domain !== undefined && node.domain !== '') w.string(7, node.domain);
+  return onnx.NodeProto.create({
+    input: [...node.inputs],
+    output: [...node.outputs],
+    ...(node.name !== undefined && node.name !== '' ? { name: node.name } : {}),
+    opType: node.opType,
+    attribute: Object.entries(node.attributes ?? {}).map(([name, value]) => attributeProto(name, value, `${where} attribute '${name}'`)),
+    ...(node.domain !== undefined && node.domain !== '' ? { domain: node.domain } : {}),
+  });
 }
 
-function writeAttribute(w: ProtobufWriter, name: string, value: OnnxAttributeValue, where: string): void {
-  w.string(1, name);
-  if (typeof value === 'number' || typeof value === 'bigint') {
-    w.int64(3, checkInt(value, where)).int64(20, ATTR_INT);
-  } else if (typeof value === 'string') {
-    w.string(4, value).int64(20, ATTR_STRING);
-  } else if (isReadonlyArray(value)) {
-    w.packedInt64(8, value.map((v, k) => checkInt(v, `${where}[${k}]`))).int64(20, ATTR_INTS);
-  } else {
-    const keys = Object.keys(value);
-    if (keys.length !== 1) {
-      throw new TypeError(
-        `${where} must have exactly one of the keys f, floats, i, ints, s, t, but got {${keys.join(', ')}}`,
-      );
-    }
-    if ('f' in value) {
-      w.float(2, value.f).int64(20, ATTR_FLOAT);
-    } else if ('floats' in value) {
-      w.packedFloat(7, value.floats).int64(20, ATTR_FLOATS);
-    } else if ('i' in value) {
-      w.int64(3, checkInt(value.i, where)).int64(20, ATTR_INT);
-    } else if ('ints' in value) {
-      w.packedInt64(8, value.ints.map((v, k) => checkInt(v, `${where}[${k}]`))).int64(20, ATTR_INTS);
-    } else if ('s' in value) {
-      w.bytes(4, typeof value.s === 'string' ? TEXT_ENCODER.encode(value.s) : value.s).int64(20, ATTR_STRING);
-    } else if ('t' in value) {
-      w.message(5, (t) => writeTensor(t, value.t, `${where} tensor`)).int64(20, ATTR_TENSOR);
-    } else {
-      throw new TypeError(`${where} has unknown key '${keys[0]}'; allowed: f, floats, i, ints, s, t`);
-    }
+function attributeProto(name: string, value: OnnxAttributeValue, where: string): OnnxProto.AttributeProto {
+  const attr = (fields: OnnxProto.IAttributeProto): OnnxProto.AttributeProto => onnx.AttributeProto.create({ name, ...fields });
+  if (typeof value === 'number' || typeof value === 'bigint') return attr({ i: checkInt(value, where), type: AttributeType.INT });
+  if (typeof value === 'string') return attr({ s: TEXT_ENCODER.encode(value), type: AttributeType.STRING });
+  if (isReadonlyArray(value)) return attr({ ints: value.map((v, k) => checkInt(v, `${where}[${k}]`)), type: AttributeType.INTS });
+  const keys = Object.keys(value);
+  if (keys.length !== 1) {
+    throw new TypeError(`${where} must have exactly one of the keys f, floats, i, ints, s, t, but got {${keys.join(', ')}}`);
   }
+  if ('f' in value) return attr({ f: value.f, type: AttributeType.FLOAT });
+  if ('floats' in value) return attr({ floats: [...value.floats], type: AttributeType.FLOATS });
+  if ('i' in value) return attr({ i: checkInt(value.i, where), type: AttributeType.INT });
+  if ('ints' in value) return attr({ ints: value.ints.map((v, k) => checkInt(v, `${where}[${k}]`)), type: AttributeType.INTS });
+  if ('s' in value) return attr({ s: typeof value.s === 'string' ? TEXT_ENCODER.encode(value.s) : value.s, type: AttributeType.STRING });
+  if ('t' in value) return attr({ t: tensorProto(value.t, `${where} tensor`), type: AttributeType.TENSOR });
+  throw new TypeError(`${where} has unknown key '${keys[0]}'; allowed: f, floats, i, ints, s, t`);
 }
 
-function writeTensor(w: ProtobufWriter, tensor: OnnxTensorSpec, where: string): void {
+/** One checked `onnx.TensorProto` (dims, data type, name, little-endian raw_data); errors name `where`. */
+export function tensorProto(tensor: OnnxTensorSpec, where = `tensor '${tensor.name}'`): OnnxProto.TensorProto {
   const code = dataTypeCode(tensor.dtype, `${where} dtype`);
   const expected = ARRAY_CONSTRUCTOR[tensor.dtype];
   if (!(tensor.data instanceof expected)) {
@@ -269,35 +266,21 @@ function writeTensor(w: ProtobufWriter, tensor: OnnxTensorSpec, where: string): 
       `${where} has dims [${tensor.dims.join(', ')}] (${count} elements), but data has ${tensor.data.length} elements`,
     );
   }
-  w.packedInt64(1, tensor.dims);
-  w.int64(2, code);
-  w.string(8, tensor.name);
-  w.bytes(9, littleEndianBytes(tensor));
+  return onnx.TensorProto.create({ dims: [...tensor.dims], dataType: code, name: tensor.name, rawData: littleEndianBytes(tensor) });
 }
 
-function writeValueInfo(w: ProtobufWriter, info: OnnxValueInfoSpec, where: string): void {
-  const code = dataTypeCode(info.dtype, `${where} dtype`);
-  w.string(1, info.name);
-  w.message(2, (type) =>
-    type.message(1, (tensorType) => {
-      tensorType.int64(1, code);
-      if (info.shape === undefined) return;
-      const shape = info.shape;
-      tensorType.message(2, (s) => {
-        shape.forEach((dim, k) => {
-          s.message(1, (d) => {
-            if (typeof dim === 'string') {
-              d.string(2, dim);
-            } else if (Number.isSafeInteger(dim) && dim >= 0) {
-              d.int64(1, dim);
-            } else {
-              throw new RangeError(`${where} shape[${k}] must be a non-negative integer or a string, but got ${dim}`);
-            }
-          });
-        });
-      });
-    }),
-  );
+/** One checked tensor-typed `onnx.ValueInfoProto` (element type, optional shape); errors name `where`. */
+export function valueInfoProto(info: OnnxValueInfoSpec, where = `value '${info.name}'`): OnnxProto.ValueInfoProto {
+  const elemType = dataTypeCode(info.dtype, `${where} dtype`);
+  const shape = info.shape?.map((dim, k) => {
+    if (typeof dim === 'string') return onnx.TensorShapeProto.Dimension.create({ dimParam: dim });
+    if (Number.isSafeInteger(dim) && dim >= 0) return onnx.TensorShapeProto.Dimension.create({ dimValue: dim });
+    throw new RangeError(`${where} shape[${k}] must be a non-negative integer or a string, but got ${dim}`);
+  });
+  return onnx.ValueInfoProto.create({
+    name: info.name,
+    type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType, ...(shape ? { shape: onnx.TensorShapeProto.create({ dim: shape }) } : {}) }) }),
+  });
 }
 
 function littleEndianBytes(tensor: OnnxTensorSpec): Uint8Array {
@@ -337,8 +320,9 @@ function dataTypeCode(dtype: OnnxDataType, where: string): number {
   return code;
 }
 
-function checkInt(value: number | bigint, where: string): number | bigint {
-  if (typeof value === 'bigint' || Number.isSafeInteger(value)) return value;
+function checkInt(value: number | bigint, where: string): Int64 {
+  if (typeof value === 'bigint') return int64Value(value);
+  if (Number.isSafeInteger(value)) return value;
   throw new RangeError(
     `${where} is ${value}, which is not an integer; a bare number is an INT attribute, write { f: ${value} } for FLOAT`,
   );

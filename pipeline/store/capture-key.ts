@@ -38,6 +38,13 @@ export interface CaptureKey {
    * not be mixed by a resume. Batch size and thread count did not change the bytes (docs/reliability.md).
    */
   graphOptimization: string;
+  /**
+   * sha256 of the model ONNX Runtime ran when the top-k reduction was appended to the teacher's graph
+   * (`teacherLogits.reduceInGraph`, manifest `teacher.graphReduction.sha256`); absent when the host
+   * reduced. ORT's float32 reduction and the host's float64 one differ in the last bits, so shards of
+   * the two are never mixed by a resume: {@link diffCaptureKeys} compares it whenever either side has it.
+   */
+  reducedModelSha256?: string;
 }
 
 const canon = (v: unknown): string =>
@@ -64,19 +71,22 @@ export function keyOfManifest(m: Pick<StoreManifest, 'teacher' | 'dataset' | 'en
     format: m.format,
     shardRows: m.shardRows,
     graphOptimization: m.runtime.graphOptimization,
+    ...(m.teacher.graphReduction ? { reducedModelSha256: m.teacher.graphReduction.sha256 } : {}),
   };
 }
 
 /**
  * The fields that differ, as "field: stored X, now Y" lines (empty when the keys are equal). `labels`
- * name the two sides. Default ['stored', 'now']. An optional field absent on the stored side (a part
- * record older than the field) is not compared.
+ * name the two sides. Default ['stored', 'now']. `cardContentSha256` absent on the stored side (a part
+ * record older than the field) is not compared; `reducedModelSha256` is compared when either side has
+ * it (a graph-reduced shard is not a host-reduced one).
  */
 export function diffCaptureKeys(stored: CaptureKey, now: CaptureKey, labels: readonly [string, string] = ['stored', 'now']): string[] {
   const diffs: string[] = [];
-  for (const field of Object.keys(now) as (keyof CaptureKey)[]) {
+  const fields = new Set([...Object.keys(now), ...(stored.reducedModelSha256 !== undefined ? ['reducedModelSha256'] : [])]) as Set<keyof CaptureKey>;
+  for (const field of fields) {
     if (field === 'cardContentSha256' && stored[field] === undefined) continue;
-    if (canon(stored[field]) !== canon(now[field])) diffs.push(`${field}: ${labels[0]} ${canon(stored[field])}, ${labels[1]} ${canon(now[field])}`);
+    if (canon(stored[field]) !== canon(now[field])) diffs.push(`${field}: ${labels[0]} ${canon(stored[field]) ?? 'none (host reduction)'}, ${labels[1]} ${canon(now[field]) ?? 'none (host reduction)'}`);
   }
   return diffs;
 }

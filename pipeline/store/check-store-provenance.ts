@@ -29,6 +29,7 @@ const MANIFEST_FIELD: Record<keyof CaptureKey, string> = {
   format: 'format',
   shardRows: 'shardRows',
   graphOptimization: 'runtime.graphOptimization',
+  reducedModelSha256: 'teacher.graphReduction.sha256',
 };
 
 /** Shard record fields a part record vouches for. */

@@ -86,6 +86,23 @@ export interface StoreTeacher {
   card: TeacherCard;
   /** sha256 of card.json's bytes. */
   cardSha256: string;
+  /**
+   * Only when the top-k reduction was appended to the teacher's graph (`teacherLogits.reduceInGraph`):
+   * the model ONNX Runtime actually ran, built in memory from the file of `sha256`.
+   */
+  graphReduction?: StoreGraphReduction;
+}
+
+/** The rewritten teacher of a graph-reduced top-k store (pipeline/teacher/top-k-graph.ts). */
+export interface StoreGraphReduction {
+  /** sha256 of the rewritten model's bytes (the original's is `teacher.sha256`). */
+  sha256: string;
+  /** Its size in bytes. */
+  bytes: number;
+  /** The teacher's ai.onnx opset, which decides the form of the appended nodes. */
+  opsetVersion: number;
+  /** Operator types of the appended nodes (Constant nodes left out), in order. */
+  ops: string[];
 }
 
 /** The dataset a store was captured from. */

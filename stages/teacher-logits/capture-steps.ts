@@ -106,7 +106,13 @@ export async function computePlans(ctx: CaptureContext, plans: ShardPlan[]): Pro
 export function captureFields(ctx: CaptureContext): Omit<StoreManifest, 'formatVersion' | 'kind' | 'status' | 'createdAt' | 'splits' | 'timing'> {
   const { exp, cfg, dataset, teacher } = ctx;
   return {
-    teacher: { sha256: teacher.sha256, path: displayPath(teacher.dir, exp.workspace), card: teacher.card.card, cardSha256: teacher.card.sha256 },
+    teacher: {
+      sha256: teacher.sha256,
+      path: displayPath(teacher.dir, exp.workspace),
+      card: teacher.card.card,
+      cardSha256: teacher.card.sha256,
+      ...(teacher.reduced ? { graphReduction: { sha256: teacher.reduced.sha256, bytes: teacher.reduced.bytes, opsetVersion: teacher.reduced.opsetVersion, ops: teacher.reduced.ops } } : {}),
+    },
     dataset: {
       name: dataset.name,
       path: displayPath(ctx.datasetDir, exp.workspace),

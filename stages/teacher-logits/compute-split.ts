@@ -55,6 +55,8 @@ export interface ComputeContext {
   card: TeacherCard;
   /** A sequence teacher's target layout; null for a classification teacher. */
   sequence: SequenceLayout | null;
+  /** Dataset rows per session.run call (batch-rows.ts). */
+  rowsPerCall: number;
 }
 
 /** A shard being assembled: its inputs, its output buffer and how many batches are still out. */
@@ -90,8 +92,10 @@ function runFailure(err: unknown, modelPath: string, rows: string, sequenceTeach
 /**
  * Computes the non-reused shards of one split. Batches never straddle shards; up to `inFlight`
  * session.run calls are queued (on the worker thread) while this thread turns finished batches into
- * shards, so ORT never waits for encoding or writing. A view store runs floor(batchSize / K) rows
- * (at least 1) per call, their K views each, so a call holds about batchSize inputs.
+ * shards, so ORT never waits for encoding or writing. `ctx.rowsPerCall` rows go in per call (a view
+ * store: their K views each). With the top-k reduction appended to the teacher's graph
+ * (`teacher.reduced`), the call fetches only its outputs (ids, logits, tail, NaN/Inf counts) instead of
+ * the full logits.
  */
 export async function computeSplit(ctx: ComputeContext, split: string, plans: ShardPlan[], encoding: StoreEncoding, key: CaptureKey, runtime: StoreRuntime): Promise<Map<number, StoreShardRecord>> {
   const { cfg, datasetDir, dataset, teacher, reporter, card, sequence } = ctx;
@@ -99,7 +103,9 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
   const views = encoding.views ?? null;
   const k = views?.count ?? 1;
   const outDims = (n: number): number[] => (sequence ? [n, sequence.context, classes] : [n * k, classes]);
-  const rowsPerCall = views ? Math.max(1, Math.floor(cfg.batchSize / k)) : cfg.batchSize;
+  const rowsPerCall = ctx.rowsPerCall;
+  const reduced = teacher.reduced?.outputs ?? null;
+  const fetches = reduced ? [reduced.index, reduced.logit, ...(reduced.tail ? [reduced.tail] : []), reduced.nonFinite] : [card.output.name];
   const session: EngineSession = teacher.opened.session;
   const todo = plans.filter((p) => !p.reused);
   const done = new Map<number, StoreShardRecord>();
@@ -140,7 +146,7 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
         ? inputTensor(b, viewInputs(views, state.viewParams!, state.inputs[i]!, valuesPerRow(b.shape), job.from, job.n), 0, job.n * k)
         : inputTensor(b, state.inputs[i]!, job.from, job.n);
     });
-    const result = session.run(feeds, [card.output.name]);
+    const result = session.run(feeds, fetches);
     result.catch(() => undefined); // awaited below, in order; avoid an unhandled rejection meanwhile
     queue.push({ batch: { state, from: job.from, n: job.n }, result });
   };
@@ -149,16 +155,23 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
       while (queue.length < depth && next < jobs.length) await submit();
       const { batch, result } = queue.shift()!;
       const rows = `${split} rows ${batch.state.plan.rowStart + batch.from}..${batch.state.plan.rowStart + batch.from + batch.n - 1}`;
-      const out = (await result.catch((err: unknown) => {
+      const outputs = await result.catch((err: unknown) => {
         throw runFailure(err, teacher.modelPath, `${displayPath(datasetDir)} ${rows}`, sequence !== null);
-      }))[card.output.name];
-      const where = `${teacher.modelPath}: output "${card.output.name}" for ${rows}`;
-      if (!out) throw new DataError(`${where} is missing from the session's results`);
+      });
       const dims = outDims(batch.n);
-      if (out.type !== 'float32' || out.dims.length !== dims.length || out.dims.some((d, i) => d !== dims[i])) {
-        throw new DataError(`${where}: expected float32 [${dims.join(', ')}], actual ${out.type} [${out.dims.join(', ')}]`);
+      if (reduced) {
+        const prefix = dims.slice(0, -1);
+        const kk = encoding.k!;
+        batch.state.encoder.addReduced(batch.from, batch.n, {
+          index: checkedOutput(outputs, reduced.index, 'int32', [...prefix, kk], teacher.modelPath, rows) as Int32Array,
+          logit: checkedOutput(outputs, reduced.logit, 'float32', [...prefix, kk], teacher.modelPath, rows) as Float32Array,
+          tail: reduced.tail ? (checkedOutput(outputs, reduced.tail, 'float32', prefix, teacher.modelPath, rows) as Float32Array) : null,
+          nonFinite: checkedOutput(outputs, reduced.nonFinite, 'int32', prefix, teacher.modelPath, rows) as Int32Array,
+        });
+      } else {
+        const out = checkedOutput(outputs, card.output.name, 'float32', dims, teacher.modelPath, rows) as Float32Array;
+        batch.state.encoder.add(batch.from, batch.n, toStoredLogits(out, card.output.kind));
       }
-      batch.state.encoder.add(batch.from, batch.n, toStoredLogits(out.data as Float32Array, card.output.kind));
       progress.tick(batch.n);
       if (--batch.state.pendingBatches === 0) {
         const { plan, encoder, fingerprint } = batch.state;
@@ -178,4 +191,15 @@ export async function computeSplit(ctx: ComputeContext, split: string, plans: Sh
     progress.done();
   }
   return done;
+}
+
+/** The data of output `name`, after checking its type and dims (a DataError naming the model, output and rows). */
+function checkedOutput(outputs: Record<string, EngineTensor>, name: string, type: string, dims: readonly number[], model: string, rows: string): EngineTensor['data'] {
+  const out = outputs[name];
+  const where = `${model}: output "${name}" for ${rows}`;
+  if (!out) throw new DataError(`${where} is missing from the session's results`);
+  if (out.type !== type || out.dims.length !== dims.length || out.dims.some((d, i) => d !== dims[i])) {
+    throw new DataError(`${where}: expected ${type} [${dims.join(', ')}], actual ${out.type} [${out.dims.join(', ')}]`);
+  }
+  return out.data;
 }

@@ -161,6 +161,7 @@ export function formatStoreSummary(s: StoreSummary): string {
     `classes     ${e.classes}${m.teacher.card.classes.names ? `: ${m.teacher.card.classes.names.join(', ')}` : ''}`,
     `encoding    ${enc}`,
     `teacher     ${m.teacher.card.name} (${m.teacher.path}, sha256 ${m.teacher.sha256.slice(0, 16)}..., output ${m.teacher.card.output.name}: ${m.teacher.card.output.kind})`,
+    ...(m.teacher.graphReduction ? [`reduction   in the teacher graph (${m.teacher.graphReduction.ops.join(', ')}; opset ${m.teacher.graphReduction.opsetVersion}); ORT ran the rewritten model, sha256 ${m.teacher.graphReduction.sha256.slice(0, 16)}...`] : []),
     `dataset     ${m.dataset.name} (${m.dataset.path})`,
     `runtime     onnxruntime ${m.runtime.onnxruntime} on ${m.runtime.executionProvider} (asked: ${m.runtime.requestedDevice}), batch ${m.runtime.batchSize}`,
     `non-finite  ${Object.entries(m.splits).map(([k, v]) => `${k} ${v.nonFinite}`).join(', ')} (policy ${m.nonFinitePolicy})`,

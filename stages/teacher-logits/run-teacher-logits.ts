@@ -25,6 +25,7 @@ import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
 import { checkDatasetBindings, checkModelBindings } from '../../pipeline/teacher/check-bindings.ts';
 import { resolveSequenceCard, sequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
 import type { SequenceLayout } from '../../pipeline/teacher/sequence-card.ts';
+import { graphReduction, outputRowBytes, rowsPerCall } from './batch-rows.ts';
 import { checkDenseBudget } from './dense-budget.ts';
 import { resolveViews } from './resolve-views.ts';
 import { displayPath } from '../../pipeline/io/display-path.ts';
@@ -165,10 +166,12 @@ async function withTeacher<T>(
   const shards = worker ? ownedShards(all, worker) : all;
   reporter.info(`verifying dataset ${displayPath(datasetDir, exp.workspace)} (${cfg.splits.join(', ')}${worker ? `: the files of this worker's ${shards.length} of ${all.length} shards` : ''})`);
   await verifyDatasetFiles(datasetDir, worker ? datasetSubset(dataset, shards) : dataset, cfg.splits);
+  const reduction = graphReduction(cfg);
   const teacher: LoadedTeacher = await loadTeacher(
     teacherDir,
     { device: cfg.device, intraOpThreads: cfg.intraOpThreads, graphOptimization: cfg.graphOptimization, factory: opts.sessionFactory ?? workerSessionFactory },
     reporter,
+    reduction ?? undefined,
   );
   try {
     const sequence = sequenceLayout(teacher.card.card, dataset, teacher.card.path, datasetDir);
@@ -178,6 +181,10 @@ async function withTeacher<T>(
     const views = resolveViews(cfg, card, dataset, sequence);
     const encoding: StoreEncoding = { ...storeEncoding(cfg, teacher.card.card.classes.count, sequence), ...(views ? { views } : {}) };
     checkDenseBudget(cfg, encoding, dataset);
+    const batchRows = rowsPerCall(cfg, encoding, sequence);
+    if (cfg.maxBatchBytes !== undefined && sequence) {
+      reporter.info(`batch size from teacherLogits.maxBatchBytes ${cfg.maxBatchBytes}: ${batchRows} rows per call (one row of the [batch, ${sequence.context}, ${encoding.classes}] float32 output is ${outputRowBytes(sequence, encoding.classes)} bytes)`, { batchSize: batchRows });
+    }
     const ctx: CaptureContext = {
       exp,
       cfg,
@@ -193,6 +200,7 @@ async function withTeacher<T>(
       encoding,
       card,
       sequence,
+      rowsPerCall: batchRows,
       ...(opts.inFlight !== undefined ? { inFlight: opts.inFlight } : {}),
       keyOf: (split) => ({
         teacherSha256: teacher.sha256,
@@ -206,6 +214,7 @@ async function withTeacher<T>(
         format: cfg.format,
         shardRows: cfg.shardRows,
         graphOptimization: cfg.graphOptimization,
+        ...(teacher.reduced ? { reducedModelSha256: teacher.reduced.sha256 } : {}),
       }),
       runtime: {
         onnxruntime: teacher.opened.onnxruntimeVersion,
@@ -213,7 +222,7 @@ async function withTeacher<T>(
         requestedDevice: teacher.opened.requestedDevice,
         intraOpThreads: cfg.intraOpThreads,
         graphOptimization: cfg.graphOptimization,
-        batchSize: cfg.batchSize,
+        batchSize: cfg.maxBatchBytes !== undefined ? batchRows : cfg.batchSize,
       },
     };
     return await fn(ctx);

@@ -11,7 +11,7 @@ import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import { targetPositions, targetsPerRow } from '../../pipeline/store/soft-target-store.ts';
 import type { ViewParams } from '../../pipeline/augment/view-policy.ts';
 import { encodeTopK } from './encode-topk.ts';
-import { applyNonFinitePolicy } from './non-finite.ts';
+import { applyNonFinitePolicy, nonFiniteError } from './non-finite.ts';
 import type { NonFiniteReport } from './non-finite.ts';
 import { positionKey, samplePosition, splitKey } from './sample-targets.ts';
 
@@ -29,10 +29,29 @@ export interface ShardEncoderPlace {
   viewParams?: ViewParams;
 }
 
+/**
+ * A batch already reduced to top-k by the teacher's graph (pipeline/teacher/top-k-graph.ts), per
+ * target of the output (n, n * K views, or n * L positions): k ids and logits, the tail log-sum-exp at
+ * T_c, the NaN/Inf count of its logits (zeroed in the graph before the reduction).
+ */
+export interface ReducedTopK {
+  index: Int32Array;
+  logit: Float32Array;
+  /** null when k = V: the tail is empty (-Infinity). */
+  tail: Float32Array | null;
+  nonFinite: Int32Array;
+}
+
 /** The encoder of one shard. */
 export interface ShardEncoder {
   /** Adds the teacher output of shard rows [from, from + n): n * C, n * K * C for K views, or n * L * V per-position. */
   add(from: number, n: number, output: Float32Array): void;
+  /**
+   * Top-k stores: adds the graph-reduced outputs of shard rows [from, from + n), the same values `add`
+   * would store (up to float rounding), keeping target positions only. NaN/Inf counts follow the
+   * nonFinite policy as in `add` (`error` throws naming the rows; the graph already stored 0 for them).
+   */
+  addReduced(from: number, n: number, reduced: ReducedTopK): void;
   /** The encoded columns (call after the last batch). */
   columns(): ShardColumns;
   /** NaN/Inf found so far (target positions only). */
@@ -104,5 +123,32 @@ export function shardEncoder(encoding: StoreEncoding, place: ShardEncoderPlace):
     }
   };
 
-  return { add, columns: () => cols, nonFinite };
+  /** Targets per row of the graph's outputs: L positions (per-position), K views, or 1. */
+  const outPerRow = encoding.positions !== undefined ? place.context! : p;
+
+  const addReduced = (from: number, n: number, red: ReducedTopK): void => {
+    const k = encoding.k!;
+    const bad: number[] = [];
+    let count = 0;
+    for (let r = 0; r < n; r++) {
+      const t = targetsOf(from + r);
+      const src = r * outPerRow;
+      const dst = (from + r) * p;
+      let rowBad = 0;
+      for (let i = 0; i < t; i++) rowBad += red.nonFinite[src + i]!;
+      if (rowBad > 0) {
+        count += rowBad;
+        bad.push(place.rowStart + from + r);
+      }
+      for (let i = 0; i < t * k; i++) cols.topkIndex![dst * k + i] = red.index[src * k + i]!;
+      cols.topkLogit!.set(red.logit.subarray(src * k, (src + t) * k), dst * k);
+      if (red.tail) cols.tailLogSumExp!.set(red.tail.subarray(src, src + t), dst);
+      else cols.tailLogSumExp!.fill(-Infinity, dst, dst + t);
+    }
+    if (count > 0 && place.nonFinite === 'error') throw nonFiniteError(place.split, bad);
+    nonFinite.count += count;
+    nonFinite.rows.push(...bad);
+  };
+
+  return { add, addReduced, columns: () => cols, nonFinite };
 }

@@ -7,6 +7,7 @@ import { RowFingerprint } from '../../pipeline/dataset/row-fingerprint.ts';
 import { SplitReader } from '../../pipeline/dataset/split-reader.ts';
 import { checkDatasetFiles } from '../../pipeline/dataset/verify-dataset.ts';
 import { sha256Bytes, sha256File } from '../../pipeline/io/sha256.ts';
+import { appendTopKGraph } from '../../pipeline/teacher/top-k-graph.ts';
 import { checkStoreShards, openedStore, storeManifestProblems } from '../../pipeline/store/open-store.ts';
 import type { OpenedStore } from '../../pipeline/store/open-store.ts';
 import { storeProvenanceProblems } from '../../pipeline/store/check-store-provenance.ts';
@@ -89,7 +90,7 @@ async function shardContentProblems(store: OpenedStore, shown: (p: string) => st
 }
 
 /** The teacher at the recorded path, when present: card.json and the ONNX file against the manifest. */
-async function teacherProblems(m: StoreManifest, workspace: string, report: VerifyReport): Promise<void> {
+async function teacherProblems(m: StoreManifest, workspace: string, report: VerifyReport, manifestPath: string): Promise<void> {
   const dir = resolve(workspace, m.teacher.path);
   const cardPath = join(dir, TEACHER_CARD);
   let cardText: string;
@@ -102,12 +103,33 @@ async function teacherProblems(m: StoreManifest, workspace: string, report: Veri
   const cardSha = sha256Bytes(cardText);
   if (cardSha !== m.teacher.cardSha256) report.problems.push({ file: displayPath(cardPath, workspace), problem: `has sha256 ${cardSha}, the store was captured with card sha256 ${m.teacher.cardSha256}` });
   const model = join(dir, m.teacher.card.model);
+  const reduced = m.teacher.graphReduction;
+  let bytes: Uint8Array | null = null; // read whole only to rebuild a graph-reduced model; else streamed
+  let sha: string;
   try {
-    const sha = await sha256File(model);
-    if (sha !== m.teacher.sha256) report.problems.push({ file: displayPath(model, workspace), problem: `has sha256 ${sha}, the store was captured from a teacher with sha256 ${m.teacher.sha256}` });
-    report.checked.push(`teacher ${m.teacher.path}: card and ONNX sha256`);
+    if (reduced) {
+      bytes = await readFile(model);
+      sha = sha256Bytes(bytes);
+    } else sha = await sha256File(model);
   } catch (err) {
     report.problems.push({ file: displayPath(model, workspace), problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    return;
+  }
+  if (sha !== m.teacher.sha256) {
+    report.problems.push({ file: displayPath(model, workspace), problem: `has sha256 ${sha}, the store was captured from a teacher with sha256 ${m.teacher.sha256}` });
+    return;
+  }
+  report.checked.push(`teacher ${m.teacher.path}: card and ONNX sha256`);
+  if (!reduced || !bytes) return;
+  // The model ORT ran is a pure function of the original file and the encoding: rebuild it and compare.
+  try {
+    const { card } = m.teacher;
+    const rebuilt = appendTopKGraph(bytes, displayPath(model, workspace), { output: card.output.name, kind: card.output.kind, classes: card.classes.count, k: m.encoding.k ?? 0, temperature: m.encoding.temperature ?? 0 });
+    if (rebuilt.sha256 !== reduced.sha256) {
+      report.problems.push({ file: manifestPath, problem: `teacher.graphReduction.sha256 is ${reduced.sha256}, but the teacher with the top-k reduction (k ${m.encoding.k}, T_c ${m.encoding.temperature}) appended has sha256 ${rebuilt.sha256}` });
+    } else report.checked.push(`teacher ${m.teacher.path}: the graph-reduced model rebuilt from it has the recorded sha256`);
+  } catch (err) {
+    report.problems.push({ file: manifestPath, problem: `teacher.graphReduction cannot be rebuilt from ${displayPath(model, workspace)}: ${(err as Error).message}` });
   }
 }
 
@@ -201,7 +223,7 @@ export async function verifyStoreDir(dir: string, workspace: string = process.cw
       report.problems.push({ file: join(shownDir, RESOLVED_CONFIG), problem: `its teacherLogits section differs from the manifest's config (resolved vs manifest): ${jsonDiffs(config?.teacherLogits, m.config).join('; ')}` });
     }
   }
-  await teacherProblems(m, workspace, report);
+  await teacherProblems(m, workspace, report, manifestFile);
   await datasetProblems(store, workspace, report);
   return report;
 }

@@ -1,8 +1,8 @@
 /**
- * encodeModel / ProtobufWriter tests. The independent reader is ONNX Runtime: every model written
- * here is loaded by `ort.InferenceSession.create(bytes)` and its outputs are compared with plain-JS
- * references (float64 accumulation) written in this file or in test/fixtures/tiny-teacher.ts.
- * Wire-level expectations come from the protobuf encoding spec (varint 300 = ac 02, etc.).
+ * encodeModel tests. The independent reader is ONNX Runtime: every model written here is loaded by
+ * `ort.InferenceSession.create(bytes)` and its outputs are compared with plain-JS references (float64
+ * accumulation) written in this file or in test/fixtures/tiny-teacher.ts. The fields are also read back
+ * with the onnx-proto decoder.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { encodeModel } from '../../../../pipeline/onnx/encode-model.ts';
 import type { OnnxAttributeValue, OnnxModelSpec } from '../../../../pipeline/onnx/encode-model.ts';
-import { ProtobufWriter } from '../../../../pipeline/onnx/protobuf-writer.ts';
+import { attributesOf, decodedTensor, graphOf, tensorTypeOf } from '../../../../pipeline/onnx/decode-model.ts';
+import { int64ToNumber, onnx } from '../../../../pipeline/onnx/onnx-proto.ts';
 import { makeTinyTeacher, mulberry32, tinyTeacherForward } from '../../../fixtures/tiny-teacher.ts';
 
 const TOL = 1e-5;
@@ -56,41 +57,43 @@ function rowSlices(data: ArrayLike<number>, cols: number): number[][] {
   return rows;
 }
 
-void test('ProtobufWriter writes the documented wire bytes', () => {
-  assert.deepEqual([...new ProtobufWriter().int64(1, 300).finish()], [0x08, 0xac, 0x02]);
-  assert.deepEqual([...new ProtobufWriter().int64(1, 0).finish()], [0x08, 0x00]);
-  assert.deepEqual(
-    [...new ProtobufWriter().int64(3, -1).finish()],
-    [0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
-  );
-  assert.deepEqual([...new ProtobufWriter().int64(2, 2n ** 63n - 1n).finish()], [0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
-  assert.deepEqual([...new ProtobufWriter().float(2, 1).finish()], [0x15, 0x00, 0x00, 0x80, 0x3f]);
-  assert.deepEqual([...new ProtobufWriter().string(4, 'hi').finish()], [0x22, 0x02, 0x68, 0x69]);
-  assert.deepEqual([...new ProtobufWriter().packedInt64(1, [3, 270]).finish()], [0x0a, 0x03, 0x03, 0x8e, 0x02]);
-  assert.deepEqual([...new ProtobufWriter().packedFloat(7, [1, -2]).finish()], [0x3a, 0x08, 0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0]);
-  assert.deepEqual([...new ProtobufWriter().packedInt64(1, []).finish()], []);
-  assert.deepEqual([...new ProtobufWriter().message(7, (m) => m.int64(1, 150)).finish()], [0x3a, 0x03, 0x08, 0x96, 0x01]);
-});
-
-void test('ProtobufWriter splices large referenced chunks and nested messages in order', () => {
-  const big = Uint8Array.from({ length: 1000 }, (_, k) => k % 251);
-  const w = new ProtobufWriter().int64(1, 1);
-  w.message(7, (m) => m.string(2, 'g').bytes(9, big).int64(3, 5));
-  w.int64(2, 2);
-  const out = w.finish();
-  assert.equal(out.byteLength, w.byteLength);
-  assert.equal(out.byteOffset, 0);
-  // inner = 0x12 0x01 'g' | 0x4a (0xe8 0x07) big | 0x18 0x05  => 3 + 3 + 1000 + 2 = 1008 = varint f0 07
-  assert.deepEqual([...out.subarray(0, 5)], [0x08, 0x01, 0x3a, 0xf0, 0x07]);
-  assert.deepEqual([...out.subarray(5, 11)], [0x12, 0x01, 0x67, 0x4a, 0xe8, 0x07]);
-  assert.deepEqual(out.subarray(11, 1011), big);
-  assert.deepEqual([...out.subarray(1011)], [0x18, 0x05, 0x10, 0x02]);
-});
-
-void test('BAD CALL ProtobufWriter rejects non-integer and out-of-range varints and field numbers', () => {
-  assert.throws(() => new ProtobufWriter().int64(1, 1.5), { name: 'RangeError', message: /safe integer.*1\.5/ });
-  assert.throws(() => new ProtobufWriter().int64(1, 2n ** 64n), { name: 'RangeError', message: /64 bits/ });
-  assert.throws(() => new ProtobufWriter().int64(0, 1), { name: 'RangeError', message: /field number.*0/ });
+void test('encodeModel bytes decode with onnx-proto into the spec: names, types, dims, raw_data, attributes, opsets', () => {
+  const spec: OnnxModelSpec = {
+    producerName: 'distill-test',
+    opsetVersion: 17,
+    extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
+    graph: {
+      name: 'g',
+      docString: 'doc',
+      nodes: [
+        { opType: 'Gemm', name: 'fc', inputs: ['x', 'W'], outputs: ['y'], attributes: { alpha: { f: 0.5 }, transB: 1, big: { i: 2n ** 60n + 3n }, pads: [1, -2], mode: 'constant' } },
+      ],
+      initializers: [{ name: 'W', dtype: 'float32', dims: [2, 3], data: new Float32Array([1, 2, 3, 4, 5, 6]) }],
+      inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 3] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 2] }],
+    },
+  };
+  const m = onnx.ModelProto.decode(encodeModel(spec));
+  assert.equal(int64ToNumber(m.irVersion, 'irVersion'), 8);
+  assert.equal(m.producerName, 'distill-test');
+  assert.deepEqual(m.opsetImport.map((o) => [o.domain, int64ToNumber(o.version, 'version')]), [['', 17], ['com.microsoft', 1]]);
+  const g = graphOf(m, 'model');
+  assert.deepEqual([g.name, g.docString], ['g', 'doc']);
+  const node = g.node[0]!;
+  assert.deepEqual([node.opType, node.name, node.input, node.output], ['Gemm', 'fc', ['x', 'W'], ['y']]);
+  const attr = Object.fromEntries(attributesOf(node).map((a) => [a.name, a]));
+  assert.equal(attr.alpha!.type, onnx.AttributeProto.AttributeType.FLOAT);
+  assert.equal(attr.alpha!.f, 0.5);
+  assert.equal(attr.transB!.type, onnx.AttributeProto.AttributeType.INT);
+  assert.equal(int64ToNumber(attr.transB!.i, 'transB'), 1);
+  assert.equal(String(attr.big!.i), String(2n ** 60n + 3n));
+  assert.deepEqual(attr.pads!.ints.map((v) => int64ToNumber(v, 'pads')), [1, -2]);
+  assert.equal(new TextDecoder().decode(attr.mode!.s), 'constant');
+  const w = decodedTensor(g.initializer[0]!);
+  assert.deepEqual([w.name, w.dataType, w.dims.map((d) => int64ToNumber(d, 'dims'))], ['W', onnx.TensorProto.DataType.FLOAT, [2, 3]]);
+  assert.deepEqual(new Float32Array(new Uint8Array(w.rawData).buffer), new Float32Array([1, 2, 3, 4, 5, 6]));
+  const dims = tensorTypeOf(g.input[0]!)!.dims!;
+  assert.deepEqual([dims[0]!.dimParam, int64ToNumber(dims[1]!.dimValue, 'dim')], ['batch', 3]);
 });
 
 void test('tiny teacher loads from a buffer with the declared names, dtypes and symbolic batch dim', async () => {

@@ -29,5 +29,14 @@ void test('float Constant nodes count, integer tensors (shapes, indices) do not'
     },
   });
   assert.equal(countOnnxParameters(bytes), 12 + 5);
-  assert.throws(() => countOnnxParameters(new Uint8Array([0x0f, 0x01]), 'x.onnx'), { name: 'DataError', message: /x\.onnx: unsupported protobuf wire type 7/ });
+  assert.throws(() => countOnnxParameters(new Uint8Array([0x0f, 0x01]), 'x.onnx'), { name: 'DataError', message: /x\.onnx: the ONNX model has no graph/ });
+  // field 7 (graph) announces 5 bytes, 1 follows
+  assert.throws(() => countOnnxParameters(new Uint8Array([0x3a, 0x05, 0x01]), 'y.onnx'), { name: 'DataError', message: /y\.onnx: not an ONNX model \(the onnx-proto decoder says: index out of range/ });
+});
+
+void test('PyTorch exports: the committed demo teachers decode with onnx-proto and count their weights', async () => {
+  const { readFile } = await import('node:fs/promises');
+  // artifacts/teachers/mnist-cnn/README.md: 421,642 parameters (conv 1->32 3x3, conv 32->64 3x3, fc 3136->128, fc 128->10:
+  // 320 + 18,496 + 401,536 + 1,290), plus the normalisation's two scalar constants (mean 0.1307, std 0.3081) in the graph.
+  assert.equal(countOnnxParameters(await readFile('artifacts/teachers/mnist-cnn/model.onnx'), 'mnist-cnn'), 421_642 + 2);
 });
