@@ -48,7 +48,7 @@ help:
 	@echo "  train-student        train the student from the store (EXP=...)"
 	@echo "  baseline             the same student on hard labels only (EXP_DIR/hard-label.json)"
 	@echo "  evaluate             report what the student kept and lost (EXP=...)"
-	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (mnist-kd with its view variants: ~40 min on 2 cores)"
+	@echo "  reference            every variant x 3 seeds -> EXP_DIR/reference-metrics.json (mnist-kd, 10 variants with the views: ~1 h on 2 cores)"
 	@echo "  reproduce EXP=name   re-run a recorded experiment and compare"
 	@echo "  build                compile the TypeScript into dist/ (make install does it; bin/distill.js falls back to tsx when stale)"
 	@echo "  test                 typecheck, lint, unit and integration tests (on the tensorflow backend too once built)"
