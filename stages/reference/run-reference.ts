@@ -30,7 +30,11 @@ export interface ReferenceOptions {
   dir: string;
   /** Seeds to train each variant with. Default [1, 2, 3]. */
   seeds?: number[];
-  /** Variant names to run (default all): a variant is named after its train.run folder. */
+  /**
+   * Variant names to run (default all): a variant is named after its train.run folder. The other
+   * variants of an existing reference-metrics.json with the same seeds are carried over when their
+   * config, alpha and temperature are unchanged (see {@link ReferenceMetrics.carriedOver}).
+   */
   variants?: string[];
   /** Trainings run at once (each is one single-threaded tfjs process). Default 1. */
   jobs?: number;
@@ -81,6 +85,11 @@ export interface ReferenceMetrics {
   variants: Record<string, VariantResult>;
   /** Distilled variants against the hard-label baseline (alpha = 1). */
   comparisons: Record<string, { against: string; gap: number; spread: number; beats: boolean }>;
+  /**
+   * A run with --variants: each variant kept from the file it updated (not re-trained by `command`),
+   * with the createdAt and command that trained it. Absent when every variant was trained by `command`.
+   */
+  carriedOver?: Record<string, { createdAt: string; command: string }>;
   software: ReturnType<typeof softwareProvenance>;
 }
 
@@ -200,6 +209,33 @@ async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: str
 }
 
 /**
+ * The variants of the previous reference-metrics.json that a --variants run keeps: not re-trained now,
+ * still a variant of the folder with the same config file, alpha and temperature, and recorded over the
+ * same seeds. The others are left out with a warning.
+ */
+async function carriedOver(file: string, seeds: readonly number[], trained: Record<string, VariantResult>, all: readonly Variant[], rel: (p: string) => string, reporter: Reporter): Promise<{ previous: ReferenceMetrics; kept: Record<string, VariantResult> } | null> {
+  const read = await readJsonFile(file);
+  if (!read.ok) {
+    if (!read.missing) reporter.warn(`${file} ${read.problem}: nothing carried over; it is replaced by the variants trained now`);
+    return null;
+  }
+  const previous = read.value as ReferenceMetrics;
+  if (previous.kind !== 'distill.reference-metrics' || JSON.stringify(previous.seeds) !== JSON.stringify(seeds)) {
+    reporter.warn(`${file}: not carried over (seeds ${JSON.stringify(previous.seeds)}, this run ${JSON.stringify(seeds)}); it is replaced by the variants trained now`);
+    return null;
+  }
+  const kept: Record<string, VariantResult> = {};
+  for (const [name, r] of Object.entries(previous.variants ?? {})) {
+    if (trained[name]) continue;
+    const v = all.find((x) => x.name === name);
+    const train = v?.exp.config.train;
+    if (v && train && r.config === rel(v.file) && r.alpha === train.alpha && r.temperature === train.temperature) kept[name] = r;
+    else reporter.warn(`${file}: variant ${name} left out (its config, alpha or temperature changed since ${previous.createdAt}, or it is no longer a variant); re-run it with --variants ${name}`);
+  }
+  return { previous, kept };
+}
+
+/**
  * Runs an experiment's reference protocol: for every store a variant needs, `distill teacher-logits`
  * (resumes, so an existing complete store is reused); for every variant and seed, `distill
  * train-student --set seed=S --set train.run=<run>-seed<S> --force`; then the teacher's accuracy from
@@ -256,12 +292,28 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   const { storeFacts, teacher } = await storeFactsOf(stores, workspace);
   if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
 
+  const file = join(opts.dir, REFERENCE_METRICS);
+  const carried = opts.variants ? await carriedOver(file, seeds, out, all, rel, reporter) : null;
+  const keptNames = carried ? Object.keys(carried.kept) : [];
+  const provenance: NonNullable<ReferenceMetrics['carriedOver']> = {};
+  if (carried && keptNames.length > 0) {
+    Object.assign(out, carried.kept);
+    for (const name of keptNames) {
+      provenance[name] = carried.previous.carriedOver?.[name] ?? { createdAt: carried.previous.createdAt, command: carried.previous.command };
+      const store = carried.kept[name]!.store;
+      if (store && !storeFacts[store] && carried.previous.stores[store]) storeFacts[store] = carried.previous.stores[store];
+    }
+    reporter.info(`kept ${keptNames.join(', ')} from ${rel(file)} (${carried.previous.createdAt}: ${carried.previous.command})`);
+  }
+
+  // In the folder's order (experiment.json first), trained and carried-over variants alike.
+  const ordered: Record<string, VariantResult> = Object.fromEntries(all.filter((v) => out[v.name]).map((v) => [v.name, out[v.name]!]));
   const comparisons: ReferenceMetrics['comparisons'] = {};
   // Each distilled variant against the hard-label variant of the same student on the same views (or on none), else the first hard-label one.
-  const configOf = (name: string): LoadedExperiment['config'] => variants.find((v) => v.name === name)!.exp.config;
+  const configOf = (name: string): LoadedExperiment['config'] => all.find((v) => v.name === name)!.exp.config;
   const sameSetup = (a: string, b: string): boolean => JSON.stringify([configOf(a).student, configOf(a).teacherLogits?.views ?? null]) === JSON.stringify([configOf(b).student, configOf(b).teacherLogits?.views ?? null]);
-  const hards = Object.entries(out).filter(([, r]) => r.alpha === 1);
-  for (const [name, r] of Object.entries(out)) {
+  const hards = Object.entries(ordered).filter(([, r]) => r.alpha === 1);
+  for (const [name, r] of Object.entries(ordered)) {
     if (r.alpha === 1 || hards.length === 0) continue;
     const hard = hards.find(([h]) => sameSetup(h, name)) ?? hards[0]!;
     comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
@@ -274,12 +326,13 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
     seeds,
     teacher,
     stores: storeFacts,
-    variants: out,
+    variants: ordered,
     comparisons,
+    ...(keptNames.length > 0 ? { carriedOver: provenance } : {}),
     software: softwareProvenance(),
   };
   await stat(opts.dir);
-  await atomicWriteJson(join(opts.dir, REFERENCE_METRICS), metrics);
+  await atomicWriteJson(file, metrics);
   return metrics;
 }
 

@@ -4,7 +4,8 @@
  * cpu backend). reproduce: a faithful reproduction passes with every shard and the weights identical;
  * a deliberately diverging one (the teacher file replaced by another, a reference accuracy that was
  * never reached) exits 1 naming each differing item. reference: two variants x two seeds, the written
- * reference-metrics.json checked against the run manifests it summarizes.
+ * reference-metrics.json checked against the run manifests it summarizes; --variants updates the file,
+ * carrying the other variants over unless their config changed.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -123,4 +124,23 @@ test('reference: two variants x two seeds write reference-metrics.json that agre
   // Different seeds train different students.
   const w = await Promise.all([1, 2].map((s) => readJson<RunManifest>(join(ws.dir, `runs/distilled-seed${s}/run-manifest.json`)).then((x) => x.outputs.weightsSha256)));
   assert.notEqual(w[0], w[1]);
+
+  // --variants re-trains those and carries the others over from the file, saying from which command.
+  const again = await runCli(['reference', 'exp', '--seeds', '1,2', '--variants', 'distilled', '--log-format', 'json'], { cwd: ws.dir });
+  assert.equal(again.code, 0, again.stderr);
+  const m2 = await readJson<ReferenceMetrics>(join(dir, 'reference-metrics.json'));
+  assert.deepEqual(Object.keys(m2.variants), ['distilled', 'hard-label']);
+  assert.deepEqual(m2.variants['hard-label'], m.variants['hard-label']);
+  assert.deepEqual(m2.carriedOver, { 'hard-label': { createdAt: m.createdAt, command: m.command } });
+  assert.equal(m2.command, 'distill reference exp --seeds 1,2 --variants distilled');
+  assert.equal(m2.comparisons.distilled?.against, 'hard-label');
+  assert.notEqual(m2.createdAt, m.createdAt);
+  // A variant whose config changed since the file was written is left out, with a warning naming it.
+  await writeFile(join(dir, 'experiment.json'), JSON.stringify({ ...base, train: { ...(base.train as object), temperature: 3 } }));
+  const changed = await runCli(['reference', 'exp', '--seeds', '1,2', '--variants', 'hard-label', '--log-format', 'json'], { cwd: ws.dir });
+  assert.equal(changed.code, 0, changed.stderr);
+  const m3 = await readJson<ReferenceMetrics>(join(dir, 'reference-metrics.json'));
+  assert.deepEqual(Object.keys(m3.variants), ['hard-label']);
+  assert.equal(m3.carriedOver, undefined);
+  assert.match(changed.stdout + changed.stderr, /variant distilled left out \(its config, alpha or temperature changed/);
 });
