@@ -215,7 +215,7 @@ export interface EvaluateSection {
   corruptions?: (
     | 'gaussian-noise' | 'shift' | 'rotation' | 'blur' | 'contrast'
     | 'feature-noise' | 'feature-dropout-zero' | 'feature-dropout-mean' | 'mean-shift'
-    | 'substitute' | 'delete' | 'insert' | 'unseen' | 'truncate' | 'confusable' | 'normalise-alef' | 'normalise-ya' | 'normalise-ta-marbuta' | 'drop-space' | 'split-word'
+    | 'substitute' | 'delete' | 'insert' | 'unseen' | 'truncate' | 'confusable' | 'normalise-alef' | 'normalise-ya' | 'normalise-ta-marbuta' | 'drop-space' | 'split-word' | 'partial-diacritics'
   )[];
   /** Severities 1..5 run for each kind. Default [1, 2, 3, 4, 5]. */
   severities: number[];

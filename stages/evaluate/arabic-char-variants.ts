@@ -4,6 +4,8 @@
  * and the variants that writers and tools normalise differently: hamzated alef forms written as bare
  * alef (U+0622/0623/0625 -> U+0627), ya and alef maqsura swapped (U+064A <-> U+0649), ta marbuta
  * written as ha (U+0629 -> U+0647). A letter missing from the vocabulary is left out of every map.
+ * And partially diacritised input: the marks of a diacritic class as the input ids the dataset's char
+ * tokenizer gives them (a mark missing from the vocabulary becomes the unknown id, as in `charRows`).
  */
 import type { Word } from './diacritic-error-rates.ts';
 
@@ -29,6 +31,47 @@ export const ARABIC_VARIANT_MAPS = {
 } as const satisfies Record<string, ReadonlyArray<readonly [string, string]>>;
 
 export type ArabicVariant = keyof typeof ARABIC_VARIANT_MAPS;
+
+/**
+ * The standard code point of each mark a diacritic class name is made of (`shadda+fatha` = shadda and
+ * fatha): the Arabic block's harakat, as modern text writes them (U+0652 for sukun, not the Quranic
+ * U+06E1 of the corpus: the perturbation models text from outside it).
+ */
+export const ARABIC_MARK_CODE_POINTS: Readonly<Record<string, string>> = {
+  fathatan: '\u064b',
+  dammatan: '\u064c',
+  kasratan: '\u064d',
+  fatha: '\u064e',
+  damma: '\u064f',
+  kasra: '\u0650',
+  shadda: '\u0651',
+  sukun: '\u0652',
+};
+
+/**
+ * Each class's marks as input ids, in the order NFC puts them after their letter (by combining class:
+ * a vowel or tanween before shadda), for partially diacritised input. A mark is looked up in `symbols`
+ * like any character; one missing from it becomes `unk`. Null when a class name is not `none` or marks
+ * of {@link ARABIC_MARK_CODE_POINTS} joined by `+` (the labels are not diacritic classes), or when a
+ * mark is missing from `symbols` and there is no unknown id.
+ */
+export function classMarkIds(classNames: readonly string[], symbols: readonly string[], unk: number | null): number[][] | null {
+  const ids = idOf(symbols);
+  const out: number[][] = [];
+  for (const name of classNames) {
+    if (name === 'none') {
+      out.push([]);
+      continue;
+    }
+    const parts = name.split('+');
+    if (!parts.every((m) => ARABIC_MARK_CODE_POINTS[m] !== undefined)) return null;
+    const marks = [...parts.map((m) => ARABIC_MARK_CODE_POINTS[m]!).join('').normalize('NFC')];
+    const row = marks.map((c) => ids.get(c) ?? unk);
+    if (row.some((id) => id === null)) return null;
+    out.push(row as number[]);
+  }
+  return out;
+}
 
 function idOf(symbols: readonly string[]): Map<string, number> {
   return new Map(symbols.map((s, i) => [s, i]));

@@ -10,6 +10,10 @@
  * mask 0, label -100). For a causal LM, score position t only where `source[t + 1] >= 0` and predict
  * the clean id there ({@link PerturbedRows.cleanIds}): a model is asked for the real next token.
  *
+ * `mark-tokens` (partially diacritised input) inserts, after a letter whose gold class carries marks,
+ * the ids those marks become in the input (`marks[label]`), so it reads the clean labels; the letter
+ * keeps its label and the inserted ids get -100 like any inserted token.
+ *
  * Draws come from (seed, kind, row) alone, so a row's perturbation does not depend on the batch.
  */
 import { DataError } from '../../pipeline/errors.ts';
@@ -39,7 +43,10 @@ export interface PerturbedRows extends TokenRows {
   length: Int32Array;
 }
 
-/** A perturbation; `rate` is per real token (per word for `split-word`), in [0, 1]. */
+/**
+ * A perturbation; `rate` is per real token (per word for `split-word`, per letter whose gold class has
+ * marks for `mark-tokens`), in [0, 1].
+ */
 export type TokenPerturbation =
   | { kind: 'substitute'; rate: number }
   | { kind: 'delete'; rate: number }
@@ -49,7 +56,9 @@ export type TokenPerturbation =
   | { kind: 'confusable'; rate: number; groups: readonly (readonly number[])[] }
   | { kind: 'normalise'; rate: number; map: ReadonlyMap<number, number> }
   | { kind: 'drop-space'; rate: number; space: number }
-  | { kind: 'split-word'; rate: number; space: number };
+  | { kind: 'split-word'; rate: number; space: number }
+  /** `marks[c]`: the input ids of class c's marks in input order ([] for a class without marks). */
+  | { kind: 'mark-tokens'; rate: number; marks: readonly (readonly number[])[] };
 
 export type TokenPerturbationKind = TokenPerturbation['kind'];
 
@@ -69,6 +78,8 @@ interface Tok {
   id: number;
   src: number;
   changed: boolean;
+  /** The clean label at `src` (-100 for an inserted token or without labels). */
+  label: number;
 }
 
 type Edit = (toks: Tok[], rand: () => number, draw: () => number) => Tok[];
@@ -79,7 +90,8 @@ function checkRate(p: TokenPerturbation): void {
 }
 
 function editFor(p: TokenPerturbation, vocab: PerturbVocabulary): Edit {
-  const replace = (t: Tok, id: number): Tok => ({ id, src: t.src, changed: t.changed || id !== t.id });
+  const replace = (t: Tok, id: number): Tok => ({ ...t, id, changed: t.changed || id !== t.id });
+  const inserted = (id: number): Tok => ({ id, src: -1, changed: true, label: IGNORE_INDEX });
   switch (p.kind) {
     case 'substitute':
       return (toks, rand, draw) => toks.map((t) => (rand() < p.rate ? replace(t, draw()) : t));
@@ -88,7 +100,7 @@ function editFor(p: TokenPerturbation, vocab: PerturbVocabulary): Edit {
     case 'delete':
       return (toks, rand) => toks.filter(() => rand() >= p.rate);
     case 'insert':
-      return (toks, rand, draw) => toks.flatMap((t) => (rand() < p.rate ? [{ id: draw(), src: -1, changed: true }, t] : [t]));
+      return (toks, rand, draw) => toks.flatMap((t) => (rand() < p.rate ? [inserted(draw()), t] : [t]));
     case 'truncate':
       return (toks) => toks.slice(0, Math.ceil(p.keep * toks.length));
     case 'confusable': {
@@ -110,7 +122,13 @@ function editFor(p: TokenPerturbation, vocab: PerturbVocabulary): Edit {
       return (toks, rand) =>
         toks.flatMap((t, i) => {
           const inside = i > 0 && t.id !== p.space && toks[i - 1]!.id !== p.space;
-          return inside && rand() < p.rate ? [{ id: p.space, src: -1, changed: true }, t] : [t];
+          return inside && rand() < p.rate ? [inserted(p.space), t] : [t];
+        });
+    case 'mark-tokens':
+      return (toks, rand) =>
+        toks.flatMap((t) => {
+          const marks = t.label >= 0 ? (p.marks[t.label] ?? []) : [];
+          return marks.length > 0 && rand() < p.rate ? [t, ...marks.map(inserted)] : [t];
         });
   }
 }
@@ -126,6 +144,7 @@ export function perturbTokens(data: TokenRows, p: TokenPerturbation, vocab: Pert
   if (data.inputIds.length !== n || data.attentionMask.length !== n || (data.labels && data.labels.length !== n)) {
     throw new DataError(`token perturbation: input_ids, attention_mask and labels must each hold rows * L = ${rows} * ${L} values`);
   }
+  if (p.kind === 'mark-tokens' && !data.labels) throw new DataError('token perturbation mark-tokens: the rows have no labels (the marks it inserts are those of the gold classes)');
   const reserved = new Set(vocab.reserved);
   const pool = Array.from({ length: vocab.size }, (_, i) => i).filter((i) => !reserved.has(i));
   const edit = editFor(p, vocab);
@@ -145,7 +164,7 @@ export function perturbTokens(data: TokenRows, p: TokenPerturbation, vocab: Pert
     const rand = mulberry32(deriveSeed(seed, 'tokens', p.kind, r));
     const draw = (): number => pool[Math.floor(rand() * pool.length)]!;
     const clean: Tok[] = [];
-    for (let t = 0; t < L; t++) if (data.attentionMask[o + t] === 1) clean.push({ id: data.inputIds[o + t]!, src: t, changed: false });
+    for (let t = 0; t < L; t++) if (data.attentionMask[o + t] === 1) clean.push({ id: data.inputIds[o + t]!, src: t, changed: false, label: data.labels ? data.labels[o + t]! : IGNORE_INDEX });
     const toks = edit(clean, rand, draw).slice(0, L);
     out.length[r] = toks.length;
     toks.forEach((tok, t) => {

@@ -151,7 +151,7 @@ export async function runSequenceEvaluate(exp: LoadedExperiment, opts: EvaluateO
       baseline = sequenceBaselineMetrics(testSplit, { rows: test.rows, positions: shape.P, classes: t.classes, logits: targetLogits(out, test.rows, L, t.classes, target) }, stats.diacritics?.separators);
     }
     const robustness = await measureTokenRobustness(
-      { ev, seed: cfg.seed, test, target, classes: t.classes, vocab, teacher: t.predict, student: student.predict, teacherClean: testTeacher, studentClean: testStudent, ...(stats.diacritics ? { separators: stats.diacritics.separators } : {}), blocked: null },
+      { ev, seed: cfg.seed, test, target, classes: t.classes, vocab, ...(target === 'token' && t.card.classes.names ? { classNames: t.card.classes.names } : {}), teacher: t.predict, student: student.predict, teacherClean: testTeacher, studentClean: testStudent, ...(stats.diacritics ? { separators: stats.diacritics.separators } : {}), blocked: null },
       reporter,
     );
     const speed = await measureSpeed(inp, teacher, t, exported, test, reporter);

@@ -51,6 +51,8 @@ export interface TokenRobustnessInputs {
   target: SequenceTarget;
   classes: number;
   vocab: TokenVocabulary;
+  /** The label classes' names (teacher card), when known: diacritic classes enable partial-diacritics. */
+  classNames?: readonly string[];
   teacher: SequencePredictor;
   student: SequencePredictor;
   /** The clean test outputs `[rows * L * C]` (the first rows are the suite's severity 0). */
@@ -63,8 +65,8 @@ export interface TokenRobustnessInputs {
 }
 
 /** The suite's entries to run, and the kinds left out. */
-function entriesToRun(ev: EvaluateSection, vocab: TokenVocabulary): { entries: TokenSuiteEntry[]; omitted: string[]; skipped: string | null } {
-  const all = tokenRobustnessSuite(vocab.symbols ?? undefined);
+function entriesToRun(ev: EvaluateSection, vocab: TokenVocabulary, classNames: readonly string[] | undefined): { entries: TokenSuiteEntry[]; omitted: string[]; skipped: string | null } {
+  const all = tokenRobustnessSuite(vocab.symbols ?? undefined, classNames ? { classNames, unk: vocab.unk } : undefined);
   const omitted: string[] = [];
   let entries = all;
   if (vocab.unk === null) {
@@ -104,7 +106,7 @@ function measure(inp: TokenRobustnessInputs, entry: TokenSuiteEntry, p: Perturbe
  */
 export async function measureTokenRobustness(inp: TokenRobustnessInputs, reporter: Reporter): Promise<TokenRobustness> {
   if (inp.blocked !== null) return { featureKind: 'tokens', skipped: inp.blocked };
-  const { entries, omitted, skipped } = entriesToRun(inp.ev, inp.vocab);
+  const { entries, omitted, skipped } = entriesToRun(inp.ev, inp.vocab, inp.classNames);
   if (skipped !== null) return { featureKind: 'tokens', skipped };
   const m = Math.min(inp.ev.tokenCorruptionRows, inp.test.rows);
   const rows = headSplit(inp.test, m);

@@ -316,13 +316,21 @@ async function mergeWithRecorded(dir: string, all: readonly Variant[], seeds: re
   }
   const variants: Record<string, VariantResult> = {};
   for (const [name, v] of Object.entries(old.variants)) {
-    if (fresh.variants[name] || !all.some((a) => a.name === name)) continue;
+    if (fresh.variants[name]) continue;
+    const train = all.find((a) => a.name === name)?.exp.config.train;
+    if (!train || train.alpha !== v.alpha || train.temperature !== v.temperature) {
+      reporter.warn(`${join(dir, REFERENCE_METRICS)}: variant ${name} left out (no longer a variant here, or its alpha/temperature changed); re-run it with --variants ${name}`);
+      continue;
+    }
     variants[name] = { ...v, command: v.command ?? old.command, createdAt: v.createdAt ?? old.createdAt };
   }
   const kept = Object.keys(variants);
   if (kept.length > 0) reporter.info(`kept the recorded results of ${kept.join(', ')} (${REFERENCE_METRICS})`);
   const teacher = old.teacher.split === fresh.teacher.split ? old.teacher : fresh.teacher;
-  return { teacher, stores: { ...old.stores, ...fresh.stores }, variants: { ...variants, ...fresh.variants } };
+  // In the folder's order (experiment.json first), kept and re-trained variants alike.
+  const merged = { ...variants, ...fresh.variants };
+  const ordered = Object.fromEntries(all.filter((v) => merged[v.name]).map((v) => [v.name, merged[v.name]!]));
+  return { teacher, stores: { ...old.stores, ...fresh.stores }, variants: ordered };
 }
 
 /** A markdown table of the reference metrics (as README shows it). */

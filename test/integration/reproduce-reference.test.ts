@@ -135,6 +135,12 @@ test('reference: two variants x two seeds write reference-metrics.json that agre
   assert.notEqual(merged.variants.distilled!.createdAt, m.createdAt);
   assert.equal(merged.comparisons.distilled?.against, 'hard-label');
   assert.match(again.stderr + again.stdout, /kept the recorded results of hard-label/);
+  // A variant whose alpha or temperature changed since it was recorded is left out, with a warning naming it.
+  await writeFile(join(dir, 'experiment.json'), JSON.stringify({ ...base, train: { ...(base.train as object), temperature: 3 } }));
+  const changed = await runCli(['reference', 'exp', '--seeds', '1,2', '--variants', 'hard-label', '--log-format', 'json'], { cwd: ws.dir });
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.deepEqual(Object.keys((await readJson<ReferenceMetrics>(join(dir, 'reference-metrics.json'))).variants), ['hard-label']);
+  assert.match(changed.stdout + changed.stderr, /variant distilled left out \(no longer a variant here, or its alpha\/temperature changed\)/);
   // Other seeds cannot be merged with the recorded ones: the file is replaced, and the run says so.
   const other = await runCli(['reference', 'exp', '--seeds', '3', '--variants', 'distilled', '--log-format', 'json'], { cwd: ws.dir });
   assert.equal(other.code, 0, other.stderr);

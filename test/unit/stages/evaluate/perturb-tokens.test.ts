@@ -1,11 +1,11 @@
 /**
  * Token perturbations on hand-made rows: masks, lengths, labels and sources stay consistent; rates 0
  * and 1 give what they must; the same seed gives the same rows. Arabic maps on a hand-made char
- * vocabulary (single letters, no text).
+ * vocabulary (single letters, no text); partially diacritised input on two hand-made words (no verse text).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { confusableIdGroups, remapWords, variantIdMap } from '../../../../stages/evaluate/arabic-char-variants.ts';
+import { classMarkIds, confusableIdGroups, remapWords, variantIdMap } from '../../../../stages/evaluate/arabic-char-variants.ts';
 import { diacriticErrorRates, segmentWords } from '../../../../stages/evaluate/diacritic-error-rates.ts';
 import type { TokenPerturbation, TokenRows } from '../../../../stages/evaluate/perturb-tokens.ts';
 import { perturbTokens } from '../../../../stages/evaluate/perturb-tokens.ts';
@@ -50,6 +50,7 @@ test('every perturbation keeps mask, length, labels and source consistent', () =
     { kind: 'normalise', rate: 1, map: new Map([[5, 6]]) },
     { kind: 'drop-space', rate: 1, space: 2 },
     { kind: 'split-word', rate: 1, space: 2 },
+    { kind: 'mark-tokens', rate: 0.5, marks: [[], [1], [1, 1], [1]] },
   ];
   for (const p of kinds) consistent(p);
 });
@@ -111,6 +112,11 @@ test('BAD CALL a rate outside [0, 1] is a DataError naming the perturbation', ()
   assert.throws(() => perturbTokens(DATA, { kind: 'delete', rate: 1.5 }, VOCAB, 1), { name: 'DataError', message: /delete: rate must be in \[0, 1\], but got 1.5/ });
 });
 
+test('BAD CALL partially diacritised input on rows without labels is a DataError saying why', () => {
+  const unlabelled: TokenRows = { rows: DATA.rows, L, inputIds: DATA.inputIds, attentionMask: DATA.attentionMask };
+  assert.throws(() => perturbTokens(unlabelled, { kind: 'mark-tokens', rate: 0.5, marks: [[], [1]] }, VOCAB, 1), { name: 'DataError', message: /mark-tokens: the rows have no labels/ });
+});
+
 test('the suite: generic kinds for any tokenizer, the Arabic kinds only with a char vocabulary that has the letters', async () => {
   const { tokenRobustnessSuite } = await import('../../../../stages/evaluate/token-robustness-suite.ts');
   const generic = tokenRobustnessSuite();
@@ -122,6 +128,79 @@ test('the suite: generic kinds for any tokenizer, the Arabic kinds only with a c
   const kinds = [...new Set(arabic.map((e) => e.kind))];
   assert.deepEqual(kinds.slice(5), ['confusable', 'normalise-alef', 'normalise-ya', 'drop-space', 'split-word']);
   for (const e of arabic) perturbTokens(DATA, e.perturbation, VOCAB, 1);
+  // Diacritic classes as labels add partially diacritised input (the marks unknown to this vocabulary).
+  const withMarks = tokenRobustnessSuite(['<pad>', '<unk>', ' ', '\u0627', '\u0623', '\u0628', '\u062a'], { classNames: ['none', 'fatha', 'shadda+damma'], unk: 1 });
+  const partial = withMarks.filter((e) => e.kind === 'partial-diacritics');
+  assert.deepEqual(partial.map((e) => [e.severity, e.perturbation.kind === 'mark-tokens' ? e.perturbation.rate : -1, e.missing]), [[1, 0.1, 'drop-word'], [2, 0.25, 'drop-word'], [3, 0.5, 'drop-word'], [4, 1, 'drop-word']]);
+  assert.deepEqual(partial[0]!.perturbation.kind === 'mark-tokens' && partial[0]!.perturbation.marks, [[], [1], [1, 1]]);
+  assert.equal(tokenRobustnessSuite(['<pad>', '<unk>', ' ', '\u0627', '\u0623'], { classNames: ['O', 'B-PER'], unk: 1 }).filter((e) => e.kind === 'partial-diacritics').length, 0);
+});
+
+test('partially diacritised input: a letter with marks is followed by one token per mark, labels stay the letters\'', () => {
+  // marks per class: 0 none, 1 one mark, 2 two marks, 3 one mark; the marks are all unknown (id 1).
+  const p: TokenPerturbation = { kind: 'mark-tokens', rate: 1, marks: [[], [1], [1, 1], [1]] };
+  const out = perturbTokens(DATA, p, VOCAB, 1);
+  // Row 0 "34 56" (classes 1, 2, -, 3, 0) -> 3 + 1 mark, 4 + 2 marks, space, then cut at L = 6.
+  assert.deepEqual([...out.inputIds.slice(0, 6)], [3, 1, 4, 1, 1, 2]);
+  assert.deepEqual([...out.source.slice(0, 6)], [0, -1, 1, -1, -1, 2]);
+  assert.deepEqual([...out.labels!.slice(0, 6)], [1, X, 2, X, X, X]);
+  // Row 1 "789" (classes 1, 1, 2): the last letter's second mark falls past L.
+  assert.deepEqual([...out.inputIds.slice(6)], [7, 1, 8, 1, 9, 1]);
+  assert.deepEqual([...out.length], [6, 6]);
+  // The word pushed past L leaves the score (drop-word); the others keep their clean letters.
+  const words = segmentWords(DATA.inputIds, DATA.attentionMask, DATA.labels!, L, new Set([2]));
+  assert.deepEqual(remapWords(words, out.source, L, 'drop-word'), [[0, 2], [6, 8, 10]]);
+  // Rate 0 is the clean rows; the letters with class 0 ("none") never draw.
+  assert.deepEqual([...perturbTokens(DATA, { ...p, rate: 0 }, VOCAB, 1).inputIds], [...DATA.inputIds]);
+  assert.deepEqual([...perturbTokens(DATA, { ...p, marks: [[], [], [], []] }, VOCAB, 1).inputIds], [...DATA.inputIds]);
+});
+
+test('partially diacritised input is seeded: same seed, same rows; the share of marked letters follows the rate', () => {
+  const rows = 200;
+  const one = { ids: [3, 4, 5, 6, 7, 8], labels: [1, 0, 2, 0, 1, 0] };
+  const data: TokenRows = {
+    rows,
+    L: 12,
+    inputIds: Int32Array.from({ length: rows * 12 }, (_, i) => (i % 12 < 6 ? one.ids[i % 12]! : 0)),
+    attentionMask: Uint8Array.from({ length: rows * 12 }, (_, i) => (i % 12 < 6 ? 1 : 0)),
+    labels: Int32Array.from({ length: rows * 12 }, (_, i) => (i % 12 < 6 ? one.labels[i % 12]! : X)),
+  };
+  const p: TokenPerturbation = { kind: 'mark-tokens', rate: 0.25, marks: [[], [1], [1]] };
+  const a = perturbTokens(data, p, VOCAB, 11);
+  assert.deepEqual([...perturbTokens(data, p, VOCAB, 11).inputIds], [...a.inputIds]);
+  assert.notDeepEqual([...perturbTokens(data, p, VOCAB, 12).inputIds], [...a.inputIds]);
+  // 3 marked letters per row, one mark each: inserted tokens / (3 * rows) estimates the rate.
+  const inserted = a.length.reduce((n, len) => n + len - 6, 0);
+  assert.ok(Math.abs(inserted / (3 * rows) - 0.25) < 0.05, `share ${inserted / (3 * rows)}`);
+});
+
+test('partially diacritised hand-made words reach the model as the char tokenizer encodes them', async () => {
+  const { charRows } = await import('../../../../stages/data/quran/char-rows.ts');
+  const { mapVerse, newMappingCounts } = await import('../../../../stages/data/quran/map-verse.ts');
+  const { DIACRITIC_CLASSES } = await import('../../../../stages/data/quran/diacritic-tables.ts');
+  // kataba, muddatun: fatha x3 / damma, shadda+fatha (typed shadda first), dammatan.
+  const diacritised = '\u0643\u064e\u062a\u064e\u0628\u064e \u0645\u064f\u062f\u0651\u064e\u0629\u064c';
+  const symbols = ['<pad>', '<unk>', ' ', '\u0628', '\u062a', '\u0629', '\u062f', '\u0643', '\u0645'];
+  const ids = new Map(symbols.map((c, i) => [c, i]));
+  const clean = mapVerse(diacritised, newMappingCounts());
+  const cleanRows = charRows([{ chapter: 1, verse: 1, ...clean }], ids, 16);
+  // The same text with every mark left in, through the same tokenizer (NFC, unknown characters -> unk).
+  const raw = [...diacritised.normalize('NFC')];
+  const rawRows = charRows([{ chapter: 1, verse: 1, chars: raw, classes: raw.map(() => 0) }], ids, 16);
+  const marks = classMarkIds(DIACRITIC_CLASSES, symbols, 1)!;
+  const data: TokenRows = { rows: 1, L: 16, inputIds: cleanRows.inputIds, attentionMask: cleanRows.attentionMask, labels: Int32Array.from(cleanRows.labels) };
+  const out = perturbTokens(data, { kind: 'mark-tokens', rate: 1, marks }, { size: symbols.length, reserved: [0, 1, 2], unk: 1, pad: 0 }, 1);
+  assert.deepEqual([...out.inputIds], [...rawRows.inputIds]);
+  assert.equal(out.length[0], raw.length);
+});
+
+test('class marks as input ids: NFC order, unknown id for marks outside the vocabulary, null for other labels', () => {
+  const names = ['none', 'fatha', 'sukun', 'shadda+fatha', 'shadda+kasratan'];
+  assert.deepEqual(classMarkIds(names, ['<pad>', '<unk>', '\u0628'], 1), [[], [1], [1], [1, 1], [1, 1]]);
+  // A vocabulary that has fatha and shadda: their own ids, fatha first (combining class 30 before 33).
+  assert.deepEqual(classMarkIds(names, ['<pad>', '<unk>', '\u0651', '\u064e'], 1), [[], [3], [1], [3, 2], [1, 2]]);
+  assert.equal(classMarkIds(['O', 'B-PER'], ['<pad>', '<unk>'], 1), null);
+  assert.equal(classMarkIds(names, ['<pad>', '\u0628'], null), null);
 });
 
 test('causal LM labels after a perturbation: the clean next token, none after an inserted one', async () => {
