@@ -20,6 +20,8 @@ import type { Summary } from './summarize.ts';
 import { teacherAccuracy } from './teacher-accuracy.ts';
 import type { TeacherAccuracy } from './teacher-accuracy.ts';
 import { readJsonFile } from '../../pipeline/io/read-json.ts';
+import { isReferenceMetrics, mergeReferenceMetrics } from './merge-reference-metrics.ts';
+import type { VariantProvenance } from './merge-reference-metrics.ts';
 
 /** The file the runner writes next to the experiment's configs. */
 export const REFERENCE_METRICS = 'reference-metrics.json';
@@ -67,6 +69,8 @@ export interface VariantResult {
   /** Sequence variants: token error rate and perplexity over the seeds. */
   tokenErrorRate?: Summary;
   perplexity?: Summary;
+  /** The command that trained this variant (differs from the file's `command` when it was kept from an earlier run). */
+  provenance?: VariantProvenance;
 }
 
 /** reference-metrics.json. */
@@ -200,12 +204,35 @@ async function storeFactsOf(stores: ReadonlyMap<string, Variant>, workspace: str
 }
 
 /**
+ * The fresh metrics merged with an earlier reference-metrics.json at `file` (mergeReferenceMetrics:
+ * variants this run did not train are kept); `fresh` itself when there is none or it cannot be read.
+ */
+async function keepEarlierVariants(file: string, fresh: ReferenceMetrics, all: readonly Variant[], compare: (v: Record<string, VariantResult>) => ReferenceMetrics['comparisons'], reporter: Reporter): Promise<ReferenceMetrics> {
+  const read = await readJsonFile(file);
+  if (!read.ok) {
+    if (!read.missing) reporter.warn(`${file} ${read.problem}: it is replaced, no earlier variant kept`);
+    return fresh;
+  }
+  if (!isReferenceMetrics(read.value)) {
+    reporter.warn(`${file} is not a reference-metrics file (kind "distill.reference-metrics"): it is replaced, no earlier variant kept`);
+    return fresh;
+  }
+  const storeOf = (name: string): string | null => all.find((v) => v.name === name)?.exp.config.teacherLogits?.store ?? null;
+  const merged = mergeReferenceMetrics(read.value, fresh, new Set(all.map((v) => v.name)), storeOf, compare);
+  if (merged.kept.length > 0) reporter.info(`kept from the earlier ${file}: ${merged.kept.join(', ')} (not re-run)`);
+  for (const d of merged.dropped) reporter.warn(`not kept from the earlier ${file}: ${d}`);
+  return merged.metrics;
+}
+
+/**
  * Runs an experiment's reference protocol: for every store a variant needs, `distill teacher-logits`
  * (resumes, so an existing complete store is reused); for every variant and seed, `distill
  * train-student --set seed=S --set train.run=<run>-seed<S> --force`; then the teacher's accuracy from
  * the dense store, each store's bytes per example, each variant's errors over the seeds (mean,
  * sample std, range) and whether each distilled variant beats the hard-label one by more than the
- * spread. Writes `<dir>/reference-metrics.json` atomically and returns it.
+ * spread. Writes `<dir>/reference-metrics.json` atomically and returns it; the variants of an earlier
+ * file that this run did not train (`variants` names a subset) are kept, each with the command that
+ * trained it, and the comparisons cover them (merge-reference-metrics.ts).
  *
  * @example
  * await runReference({ dir: 'artifacts/experiments/mnist-kd', seeds: [1, 2, 3], jobs: 2 }, reporter);
@@ -256,30 +283,41 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
   const { storeFacts, teacher } = await storeFactsOf(stores, workspace);
   if (!teacher) throw new ConfigError(`${opts.dir}: no variant names a teacherLogits store, so there is no teacher to compare with`);
 
-  const comparisons: ReferenceMetrics['comparisons'] = {};
   // Each distilled variant against the hard-label variant of the same student on the same views (or on none), else the first hard-label one.
-  const configOf = (name: string): LoadedExperiment['config'] => variants.find((v) => v.name === name)!.exp.config;
-  const sameSetup = (a: string, b: string): boolean => JSON.stringify([configOf(a).student, configOf(a).teacherLogits?.views ?? null]) === JSON.stringify([configOf(b).student, configOf(b).teacherLogits?.views ?? null]);
-  const hards = Object.entries(out).filter(([, r]) => r.alpha === 1);
-  for (const [name, r] of Object.entries(out)) {
-    if (r.alpha === 1 || hards.length === 0) continue;
-    const hard = hards.find(([h]) => sameSetup(h, name)) ?? hards[0]!;
-    comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
-  }
-  const metrics: ReferenceMetrics = {
+  const setupOf = (name: string): string => {
+    const c = all.find((v) => v.name === name)!.exp.config;
+    return JSON.stringify([c.student, c.teacherLogits?.views ?? null]);
+  };
+  const compare = (variants: Record<string, VariantResult>): ReferenceMetrics['comparisons'] => {
+    const comparisons: ReferenceMetrics['comparisons'] = {};
+    const hards = Object.entries(variants).filter(([, r]) => r.alpha === 1);
+    for (const [name, r] of Object.entries(variants)) {
+      if (r.alpha === 1 || hards.length === 0) continue;
+      const hard = hards.find(([h]) => setupOf(h) === setupOf(name)) ?? hards[0]!;
+      comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
+    }
+    return comparisons;
+  };
+  const software = softwareProvenance();
+  const createdAt = new Date().toISOString();
+  const command = `distill reference ${rel(opts.dir)} --seeds ${seeds.join(',')}${opts.variants ? ` --variants ${opts.variants.join(',')}` : ''}`;
+  for (const v of Object.values(out)) v.provenance = { command, createdAt, gitCommit: software.gitCommit };
+  const fresh: ReferenceMetrics = {
     kind: 'distill.reference-metrics',
     experiment: variants[0]?.exp.config.name ?? basename(opts.dir),
-    createdAt: new Date().toISOString(),
-    command: `distill reference ${rel(opts.dir)} --seeds ${seeds.join(',')}${opts.variants ? ` --variants ${opts.variants.join(',')}` : ''}`,
+    createdAt,
+    command,
     seeds,
     teacher,
     stores: storeFacts,
     variants: out,
-    comparisons,
-    software: softwareProvenance(),
+    comparisons: compare(out),
+    software,
   };
   await stat(opts.dir);
-  await atomicWriteJson(join(opts.dir, REFERENCE_METRICS), metrics);
+  const file = join(opts.dir, REFERENCE_METRICS);
+  const metrics = await keepEarlierVariants(file, fresh, all, compare, reporter);
+  await atomicWriteJson(file, metrics);
   return metrics;
 }
 

@@ -123,4 +123,16 @@ test('reference: two variants x two seeds write reference-metrics.json that agre
   // Different seeds train different students.
   const w = await Promise.all([1, 2].map((s) => readJson<RunManifest>(join(ws.dir, `runs/distilled-seed${s}/run-manifest.json`)).then((x) => x.outputs.weightsSha256)));
   assert.notEqual(w[0], w[1]);
+
+  // Re-running one variant keeps the other, with the command that trained it, and compares again.
+  const again = await runCli(['reference', 'exp', '--seeds', '1,2', '--variants', 'distilled', '--log-format', 'json'], { cwd: ws.dir });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /kept from the earlier .*reference-metrics\.json: hard-label \(not re-run\)/);
+  const merged = await readJson<ReferenceMetrics>(join(dir, 'reference-metrics.json'));
+  assert.deepEqual(Object.keys(merged.variants).sort(), ['distilled', 'hard-label']);
+  assert.deepEqual(merged.variants['hard-label'], { ...m.variants['hard-label']!, provenance: m.variants['hard-label']!.provenance });
+  assert.equal(merged.variants['hard-label']!.provenance!.command, 'distill reference exp --seeds 1,2');
+  assert.equal(merged.variants.distilled!.provenance!.command, 'distill reference exp --seeds 1,2 --variants distilled');
+  assert.equal(merged.comparisons.distilled?.against, 'hard-label');
+  assert.ok(merged.stores['stores/good'], JSON.stringify(Object.keys(merged.stores)));
 });
