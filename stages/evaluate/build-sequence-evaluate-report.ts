@@ -16,7 +16,6 @@ export interface SequenceMeasurements {
   rows: number;
   context: number;
   positions: number;
-  rowsCapped: string | null;
   backend: BackendChoice;
   student: { arch: string; params: number; macsPerToken: number; tfjsBytes: number };
   sequence: SequenceReport;
@@ -82,7 +81,6 @@ export function buildSequenceEvaluateReport(exp: LoadedExperiment, inp: Sequence
     createdAt: new Date().toISOString(),
     inputs: {
       dataset: { path: rel(inp.datasetDir), split: inp.split, rows: m.rows, splitRows: splitInfo.rows, fingerprint: splitInfo.fingerprint, context: m.context, positions: m.positions },
-      rowsCapped: m.rowsCapped,
       teacher: { path: rel(inp.teacherDir), name: card.name, sha256: teacher.sha256 },
       student: { run: rel(run.dir), modelJson: rel(run.modelJson), arch: m.student.arch, params: m.student.params, macsPerToken: m.student.macsPerToken, tfjsBackend: m.backend.backend },
       baseline: baselineRun ? { run: rel(baselineRun.dir), modelJson: rel(baselineRun.modelJson) } : null,

@@ -30,14 +30,17 @@ export interface ErrorAttribution {
 
 /** Splits the student's errors into copied, both-wrong and own (see {@link ErrorAttribution}). */
 export function errorAttribution(teacher: ClassScores, student: ClassScores, labels: ArrayLike<number>): ErrorAttribution {
-  const t = argmaxRows(teacher);
-  const s = argmaxRows(student);
+  return attributionOf(argmaxRows(teacher), argmaxRows(student), labels);
+}
+
+/** {@link errorAttribution} from each row's predicted class under the teacher and the student. */
+export function attributionOf(t: ArrayLike<number>, s: ArrayLike<number>, labels: ArrayLike<number>): ErrorAttribution {
   let copied = 0;
   let bothWrong = 0;
   let own = 0;
   let teacherErrors = 0;
   let fixed = 0;
-  for (let r = 0; r < student.rows; r++) {
+  for (let r = 0; r < s.length; r++) {
     const y = labels[r];
     const tRight = t[r] === y;
     const sRight = s[r] === y;
@@ -51,7 +54,7 @@ export function errorAttribution(teacher: ClassScores, student: ClassScores, lab
   const errors = copied + bothWrong + own;
   const share = (n: number): number | null => (errors > 0 ? n / errors : null);
   return {
-    rows: student.rows,
+    rows: s.length,
     studentErrors: errors,
     copied,
     bothWrong,

@@ -37,26 +37,35 @@ export const DEFAULT_ECE_BINS = 15;
  * @param bins - number of equal-width bins; default 15.
  */
 export function expectedCalibrationError(scores: ClassScores, labels: ArrayLike<number>, bins = DEFAULT_ECE_BINS): Calibration {
-  const conf = topProbability(scores);
   const pred = argmaxRows(scores);
+  return calibrationOf(topProbability(scores), Array.from(pred, (p, r) => p === labels[r]), bins);
+}
+
+/**
+ * ECE and its bins from each row's confidence (top probability) and whether its prediction is right:
+ * what {@link expectedCalibrationError} computes from scores, for callers that keep only these two
+ * numbers per row (the streamed sequence evaluation).
+ */
+export function calibrationOf(confidence: ArrayLike<number>, correct: ArrayLike<boolean>, bins = DEFAULT_ECE_BINS): Calibration {
+  const rows = confidence.length;
   const count = new Array<number>(bins).fill(0);
   const confSum = new Array<number>(bins).fill(0);
   const hits = new Array<number>(bins).fill(0);
-  for (let r = 0; r < scores.rows; r++) {
-    const c = conf[r]!;
+  for (let r = 0; r < rows; r++) {
+    const c = confidence[r]!;
     const b = Math.min(bins - 1, Math.max(0, Math.ceil(c * bins) - 1));
     count[b]!++;
     confSum[b]! += c;
-    if (pred[r] === labels[r]) hits[b]!++;
+    if (correct[r]) hits[b]!++;
   }
   let ece = 0;
   const out: ReliabilityBin[] = [];
   for (let b = 0; b < bins; b++) {
     const n = count[b]!;
-    const confidence = n > 0 ? confSum[b]! / n : null;
+    const conf = n > 0 ? confSum[b]! / n : null;
     const acc = n > 0 ? hits[b]! / n : null;
-    if (n > 0) ece += (n / scores.rows) * Math.abs(acc! - confidence!);
-    out.push({ lo: b / bins, hi: (b + 1) / bins, count: n, confidence, accuracy: acc });
+    if (n > 0) ece += (n / rows) * Math.abs(acc! - conf!);
+    out.push({ lo: b / bins, hi: (b + 1) / bins, count: n, confidence: conf, accuracy: acc });
   }
   return { ece, binCount: bins, bins: out };
 }

@@ -72,7 +72,6 @@ export function renderSequenceHtml(r: SequenceEvaluateReport): string {
   const body: string[] = [];
   body.push(`<h1>${escapeXml(r.experiment)}: what the student kept, what it lost, what it bought</h1>`);
   body.push(`<p>A ${r.task === 'causal-lm' ? 'causal language model' : 'token classification'} evaluated on ${r.inputs.dataset.rows} rows of "${escapeXml(r.inputs.dataset.split)}" (${escapeXml(r.inputs.dataset.path)}), ${r.sequence.tokens.positions} target positions. All numbers are in metrics.json; definitions in docs/evaluation.md.</p>`);
-  if (r.inputs.rowsCapped) body.push(`<p>Rows capped: ${escapeXml(r.inputs.rowsCapped)}.</p>`);
   body.push('<div class="cards">');
   body.push(card('teacher token accuracy', pct(h.teacherAccuracy), 'teacher', 'teacher-accuracy'));
   body.push(card('student token accuracy', pct(h.studentAccuracy), 'student', 'student-accuracy'));
@@ -94,6 +93,7 @@ export function renderSequenceHtml(r: SequenceEvaluateReport): string {
   }
   if (t.lmBuckets && t.lmCascade) {
     body.push('<h2>Language model: NLL by target-token frequency</h2>', `<div class="charts">${nllByBucketSvg(r)}</div>`, html(t.lmBuckets));
+    for (const s of t.lmSlices) body.push(`<h3 id="lm-${escapeXml(s.column)}">Perplexity and KL by ${escapeXml(s.column)}</h3>`, html(s.table));
     body.push(`<h3>Cascade: positions or windows deferred to the teacher (threshold chosen on ${escapeXml(r.selection.description)})</h3>`, html(t.lmCascade));
   }
   if (t.slices.length > 0 || r.slicesSkipped.length > 0) {

@@ -9,7 +9,6 @@ export function renderSequenceMarkdown(r: SequenceEvaluateReport): string {
   const task = r.task === 'causal-lm' ? 'causal language model' : 'token classification';
   out.push(`# ${r.experiment}: what the student kept, what it lost, what it bought`, '');
   out.push(`A ${task} evaluated on ${r.inputs.dataset.rows} rows of "${r.inputs.dataset.split}" (${r.sequence.tokens.positions} target positions). Charts: report.html. All numbers: metrics.json. Definitions: docs/evaluation.md.`, '');
-  if (r.inputs.rowsCapped) out.push(`Rows capped: ${r.inputs.rowsCapped}.`, '');
   out.push('## Headline', '', md(t.headline), '');
   out.push('## Token accuracy, perplexity, agreement, calibration', '', md(t.tokens), '');
   out.push('## Where the student errors come from', '', md(t.errors), '');
@@ -21,6 +20,7 @@ export function renderSequenceMarkdown(r: SequenceEvaluateReport): string {
   }
   if (t.lmBuckets && t.lmCascade) {
     out.push('## Language model: NLL by target-token frequency', '', md(t.lmBuckets), '');
+    for (const s of t.lmSlices) out.push(`### Perplexity and KL by ${s.column}`, '', md(s.table), '');
     out.push(`### Cascade: positions or windows deferred to the teacher (threshold chosen on ${r.selection.description})`, '', md(t.lmCascade), '');
   }
   if (t.slices.length > 0 || r.slicesSkipped.length > 0) {

@@ -33,7 +33,7 @@ import type { SequenceEvaluateReport } from './sequence-evaluate-report.ts';
 import { loadCheckedStudent, sequenceTeacher } from './sequence-models.ts';
 import type { SequenceTeacher } from './sequence-models.ts';
 import { buildSequenceReport } from './sequence-report.ts';
-import { sequenceSplit, targetLogits } from './sequence-targets.ts';
+import { streamBatchRows, streamSplitPositions } from './stream-split-positions.ts';
 import type { OnnxTiming } from './time-onnx-model.ts';
 import { timeOnnxModel } from './time-onnx-model.ts';
 import { measureTokenRobustness } from './token-robustness.ts';
@@ -41,20 +41,14 @@ import type { SequencePredictor } from './token-robustness.ts';
 import { readTokenVocabulary } from './token-vocabulary.ts';
 import type { TokenSplit } from '../../pipeline/eval/read-token-split.ts';
 
-/** Runs a predictor over a split, with progress. */
-async function predictSplit(name: string, predict: SequencePredictor, rows: TokenSplit, reporter: Reporter): Promise<Float32Array> {
-  const progress = reporter.progress(name, rows.rows, 'rows');
-  const out = await predict(rows.inputIds, rows.attentionMask, rows.rows);
-  progress.tick(rows.rows);
-  progress.done();
-  return out;
-}
-
-/** The export of the student, checked against tfjs on the first test rows (its session kept open for timing). */
-async function exportStudent(exp: LoadedExperiment, inp: SequenceEvaluateInputs, t: SequenceTeacher, test: TokenSplit, studentOut: Float32Array, reporter: Reporter): Promise<CheckedSequenceExport> {
+/** The export of the student, checked against its tfjs outputs on the first test rows (its session kept open for timing). */
+async function exportStudent(exp: LoadedExperiment, inp: SequenceEvaluateInputs, t: SequenceTeacher, test: TokenSplit, student: SequencePredictor, reporter: Reporter): Promise<CheckedSequenceExport> {
   const n = Math.min(SEQUENCE_PARITY_ROWS, test.rows);
   const L = test.L;
   const card = t.card;
+  const inputIds = test.inputIds.subarray(0, n * L);
+  const attentionMask = test.attentionMask.subarray(0, n * L);
+  const studentOut = await student(inputIds, attentionMask, n);
   const exported = await exportCheckedSequence(
     {
       run: inp.run,
@@ -66,9 +60,9 @@ async function exportStudent(exp: LoadedExperiment, inp: SequenceEvaluateInputs,
       idsColumn: t.idsColumn,
       maskColumn: t.maskColumn,
       rows: n,
-      inputIds: test.inputIds.subarray(0, n * L),
-      attentionMask: test.attentionMask.subarray(0, n * L),
-      tfjsOutputs: studentOut.subarray(0, n * L * t.classes),
+      inputIds,
+      attentionMask,
+      tfjsOutputs: studentOut,
       split: inp.split,
       session: inp.sessionOptions,
       keepSession: true,
@@ -102,8 +96,9 @@ async function tfjsBytes(modelJson: string): Promise<number> {
  * Evaluates a sequence student (see the file comment) and writes metrics.json, report.md and
  * report.html into the report folder; up to date (same config, inputs and code) is left as it is.
  *
- * Steps: resolve the inputs; open and check both models; read the rows; predict validation and test;
- * export the student; the sequence report, the baseline and the robustness suite; speed; the report.
+ * Steps: resolve the inputs; open and check the models; read the rows; export the student; score test
+ * (teacher, student, baseline) and validation batch by batch into per-position numbers; the sequence
+ * report, the baseline and the robustness suite; speed; the report.
  */
 export async function runSequenceEvaluate(exp: LoadedExperiment, opts: EvaluateOptions, reporter: Reporter): Promise<SequenceEvaluateReport> {
   const inp = await resolveSequenceEvaluateInputs(exp, reporter);
@@ -128,30 +123,29 @@ export async function runSequenceEvaluate(exp: LoadedExperiment, opts: EvaluateO
     const L = t.layout.context;
     const shape: TokenShape = { idsColumn: t.idsColumn, maskColumn: t.layout.maskColumn, L, P: t.layout.positions, C: t.classes };
     const vocab = await readTokenVocabulary(inp.datasetDir, inp.dataset, run.feature, t.card.tokenizer?.padId);
-    const rows = await readSequenceEvalRows(inp, shape, reporter);
+    const rows = await readSequenceEvalRows(inp, shape);
     const { test, validation } = rows;
-    reporter.info(`evaluating a ${inp.task} student (${student.student.arch}) on ${test.rows} of ${inp.splitInfo.rows} "${inp.split}" rows of ${L} tokens; thresholds chosen on ${rows.selection.description}`);
-    const testTeacher = await predictSplit(`teacher ${inp.split}`, t.predict, test, reporter);
-    const testStudent = await predictSplit(`student ${inp.split}`, student.predict, test, reporter);
-    const exported = await exportStudent(exp, inp, t, test, testStudent, reporter);
+    const batchRows = streamBatchRows(ev.batchSize, L, t.classes);
+    reporter.info(`evaluating a ${inp.task} student (${student.student.arch}) on ${test.rows} of ${inp.splitInfo.rows} "${inp.split}" rows of ${L} tokens, scored in batches of ${batchRows} rows; thresholds chosen on ${rows.selection.description}`);
+    let baselinePredict: SequencePredictor | undefined;
+    if (inp.baselineRun) {
+      const b = await loadCheckedStudent(inp.baselineRun.modelJson, t, 'evaluate.baselineRun');
+      cleanups.push(() => b.student.dispose());
+      baselinePredict = b.predict;
+    }
+    const exported = await exportStudent(exp, inp, t, test, student.predict, reporter);
     if (exported.exportable) cleanups.push(() => exported.opened!.session.release());
 
     const target = t.layout.target;
     const slices = slicesToReport(test);
-    const testSplit = sequenceSplit(test, target, t.classes, testTeacher, testStudent, slices);
-    const valSplit = validation ? sequenceSplit(validation, target, t.classes, await predictSplit(`teacher ${validation.split}`, t.predict, validation, reporter), await predictSplit(`student ${validation.split}`, student.predict, validation, reporter), { position: [], row: [] }) : testSplit;
+    const stream = { target, classes: t.classes, batchRows };
+    const testPositions = await streamSplitPositions({ ...stream, rows: test, name: `"${inp.split}"`, slices, models: { teacher: t.predict, student: student.predict, ...(baselinePredict ? { baseline: baselinePredict } : {}) } }, reporter);
+    const valPositions = validation ? await streamSplitPositions({ ...stream, rows: validation, name: `"${validation.split}"`, slices: { position: [], row: [] }, models: { teacher: t.predict, student: student.predict } }, reporter) : testPositions;
     const stats = await trainStatistics(inp, shape, vocab, trainSplit);
-    const sequence = buildSequenceReport(valSplit, testSplit, stats);
-
-    let baseline: SequenceMeasurements['baseline'] = null;
-    if (inp.baselineRun) {
-      const b = await loadCheckedStudent(inp.baselineRun.modelJson, t, 'evaluate.baselineRun');
-      const out = await predictSplit(`baseline ${inp.split}`, b.predict, test, reporter);
-      b.student.dispose();
-      baseline = sequenceBaselineMetrics(testSplit, { rows: test.rows, positions: shape.P, classes: t.classes, logits: targetLogits(out, test.rows, L, t.classes, target) }, stats.diacritics?.separators);
-    }
+    const sequence = buildSequenceReport(valPositions, testPositions, stats);
+    const baseline: SequenceMeasurements['baseline'] = baselinePredict ? sequenceBaselineMetrics(testPositions, stats.diacritics?.separators) : null;
     const robustness = await measureTokenRobustness(
-      { ev, seed: cfg.seed, test, target, classes: t.classes, vocab, ...(target === 'token' && t.card.classes.names ? { classNames: t.card.classes.names } : {}), teacher: t.predict, student: student.predict, teacherClean: testTeacher, studentClean: testStudent, ...(stats.diacritics ? { separators: stats.diacritics.separators } : {}), blocked: null },
+      { ev, seed: cfg.seed, test, target, classes: t.classes, vocab, ...(target === 'token' && t.card.classes.names ? { classNames: t.card.classes.names } : {}), teacher: t.predict, student: student.predict, ...(stats.diacritics ? { separators: stats.diacritics.separators } : {}), blocked: null },
       reporter,
     );
     const speed = await measureSpeed(inp, teacher, t, exported, test, reporter);
@@ -160,7 +154,6 @@ export async function runSequenceEvaluate(exp: LoadedExperiment, opts: EvaluateO
       rows: test.rows,
       context: L,
       positions: shape.P,
-      rowsCapped: rows.rowsCapped,
       backend,
       student: { arch: student.student.arch, params: student.student.params, macsPerToken: student.student.macsPerToken, tfjsBytes: await tfjsBytes(run.modelJson) },
       sequence,

@@ -1,23 +1,22 @@
-import { argmaxRows } from './class-scores.ts';
+import { DataError } from '../../pipeline/errors.ts';
 import { diacriticErrorRates, segmentWords } from './diacritic-error-rates.ts';
 import type { SequenceBaselineMetrics } from './sequence-evaluate-report.ts';
-import type { SequenceSplit } from './sequence-report.ts';
-import { gatherTargetPositions } from './sequence-scores.ts';
-import type { SequenceScores } from './sequence-scores.ts';
-import { tokenMetrics } from './token-metrics.ts';
+import type { SplitPositions } from './split-positions.ts';
+import { agreementOn, modelTokenMetrics } from './token-metrics.ts';
 
 /**
- * The hard-label baseline on the test split's target positions: its token metrics and agreement
- * with the teacher, and DER/WER on the same words as the student (when `separators` are given).
+ * The hard-label baseline on the test split's target positions (scored with the teacher and the
+ * student, split-positions.ts): its token metrics and agreement with the teacher, and DER/WER on the
+ * same words as the student (when `separators` are given).
+ * @throws DataError when the split has no baseline positions.
  */
-export function sequenceBaselineMetrics(test: SequenceSplit, baseline: SequenceScores, separators?: ReadonlySet<number>): SequenceBaselineMetrics {
-  const t = gatherTargetPositions(test.teacher, test.weight, test.labels, 'teacher scores');
-  const b = gatherTargetPositions(baseline, test.weight, test.labels, 'baseline scores');
-  const m = tokenMetrics(t.scores, b.scores, t.labels);
-  const out: SequenceBaselineMetrics = { tokens: m.student, agreement: m.agreement };
+export function sequenceBaselineMetrics(test: SplitPositions, separators?: ReadonlySet<number>): SequenceBaselineMetrics {
+  const b = test.baseline;
+  if (!b) throw new DataError('baseline metrics: the test positions were scored without a baseline');
+  const out: SequenceBaselineMetrics = { tokens: modelTokenMetrics(b, test.labels, test.targets), agreement: agreementOn(test.teacher, b, test.targets) };
   if (separators && test.inputIds && test.attentionMask) {
-    const words = segmentWords(test.inputIds, test.attentionMask, test.labels, baseline.positions, separators);
-    out.diacritics = diacriticErrorRates(argmaxRows({ rows: baseline.rows * baseline.positions, classes: baseline.classes, logits: baseline.logits }), test.labels, words);
+    const words = segmentWords(test.inputIds, test.attentionMask, test.labels, test.positions, separators);
+    out.diacritics = diacriticErrorRates(b.pred, test.labels, words);
   }
   return out;
 }

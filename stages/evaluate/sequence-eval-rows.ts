@@ -1,38 +1,26 @@
 /**
- * The rows a sequence evaluation reads: the test rows and the validation rows (a named split or the
- * carve-out of train), both capped so that the logits of both models fit a memory budget, and what
- * the train split contributes (word counts for diacritisation, token-frequency buckets for a causal
- * LM), the validation carve-out left out of it.
+ * The rows a sequence evaluation reads: the test rows (evaluate.limitRows, else all) and the
+ * validation rows (a named split or the carve-out of train), ids and masks only (the models' outputs
+ * are scored batch by batch: stream-split-positions.ts), and what the train split contributes (word
+ * counts for diacritisation, token-frequency buckets for a causal LM), the validation carve-out left
+ * out of it.
  */
 import { describeValidation } from '../../pipeline/config/validation-rows.ts';
 import { TOKEN_FREQUENCY_BUCKETS, frequencyBuckets } from '../../pipeline/dataset/token-frequency-buckets.ts';
 import { DataError } from '../../pipeline/errors.ts';
 import { readTokenSplit } from '../../pipeline/eval/read-token-split.ts';
 import type { TokenSplit } from '../../pipeline/eval/read-token-split.ts';
-import type { Reporter } from '../../pipeline/reporter.ts';
 import type { SequenceEvaluateInputs } from './sequence-evaluate-inputs.ts';
 import type { SequenceSelection } from './sequence-evaluate-report.ts';
 import type { DiacriticOptions } from './sequence-report.ts';
 import type { TokenVocabulary } from './token-vocabulary.ts';
 import { trainWordCounts } from './word-frequency-buckets.ts';
 
-/**
- * Bytes of logits one split may hold in memory: teacher and student float32 outputs plus the float64
- * copies of the target positions the metrics gather (24 bytes per position and class).
- */
-export const SEQUENCE_SPLIT_BUDGET_BYTES = 2 ** 30;
-
-/** Rows of P positions x C classes that fit {@link SEQUENCE_SPLIT_BUDGET_BYTES}. */
-export function rowsWithinBudget(positions: number, classes: number): number {
-  return Math.max(1, Math.floor(SEQUENCE_SPLIT_BUDGET_BYTES / (24 * positions * classes)));
-}
-
 /** The test and validation rows. */
 export interface SequenceEvalRows {
   test: TokenSplit;
   validation: TokenSplit | null;
   selection: SequenceSelection;
-  rowsCapped: string | null;
 }
 
 /** What the columns are and how big the outputs are. */
@@ -44,24 +32,17 @@ export interface TokenShape {
   C: number;
 }
 
-/** Reads the test rows (evaluate.limitRows, the budget) and the validation rows (the budget). */
-export async function readSequenceEvalRows(inp: SequenceEvaluateInputs, s: TokenShape, reporter: Reporter): Promise<SequenceEvalRows> {
-  const cap = rowsWithinBudget(s.P, s.C);
+/** Reads the test rows (the first evaluate.limitRows, else all) and every validation row. */
+export async function readSequenceEvalRows(inp: SequenceEvaluateInputs, s: TokenShape): Promise<SequenceEvalRows> {
   const base = { dir: inp.datasetDir, manifest: inp.dataset, idsColumn: s.idsColumn, maskColumn: s.maskColumn, labels: inp.task === 'token-classification' };
   const wanted = Math.min(inp.ev.limitRows ?? inp.splitInfo.rows, inp.splitInfo.rows);
-  const test = await readTokenSplit({ ...base, split: inp.split, slices: true, limitRows: Math.min(wanted, cap) });
+  const test = await readTokenSplit({ ...base, split: inp.split, slices: true, limitRows: wanted });
   const plan = inp.validation;
-  const validation = plan ? await readTokenSplit({ ...base, split: plan.split, limitRows: cap, ...(plan.kind === 'carve-out' ? { rowIds: plan.rows } : {}) }) : null;
-  const available = plan ? (plan.kind === 'carve-out' ? plan.rows.length : (inp.dataset.splits[plan.split]?.rows ?? 0)) : 0;
-  const capped = wanted > test.rows || (validation !== null && available > validation.rows);
-  const rowsCapped = capped
-    ? `the first ${test.rows} of ${wanted} test rows${validation ? ` and ${validation.rows} of ${available} validation rows` : ''}: ${s.P} positions x ${s.C} classes of logits for teacher and student need ${(24 * s.P * s.C / 2 ** 20).toFixed(1)} MiB per row, and a split may use ${SEQUENCE_SPLIT_BUDGET_BYTES / 2 ** 30} GiB`
-    : null;
-  if (rowsCapped) reporter.warn(`evaluating ${rowsCapped}`);
+  const validation = plan ? await readTokenSplit({ ...base, split: plan.split, ...(plan.kind === 'carve-out' ? { rowIds: plan.rows } : {}) }) : null;
   const selection: SequenceSelection = plan && validation
     ? { on: 'validation', split: plan.split, rows: validation.rows, description: describeValidation(plan) }
     : { on: 'test', split: inp.split, rows: test.rows, description: 'the test rows themselves (no dataset.validation): chosen and scored on the same rows, so optimistic' };
-  return { test, validation, selection, rowsCapped };
+  return { test, validation, selection };
 }
 
 /** The train rows, without a validation carve-out's rows. */

@@ -35,8 +35,6 @@ export interface SequenceEvaluateReport {
   createdAt: string;
   inputs: {
     dataset: { path: string; split: string; rows: number; splitRows: number; fingerprint: string; context: number; positions: number };
-    /** Why fewer rows than available were evaluated (the logits memory budget), or null. */
-    rowsCapped: string | null;
     teacher: { path: string; name: string; sha256: string };
     student: { run: string; modelJson: string; arch: string; params: number; macsPerToken: number; tfjsBackend: string };
     baseline: { run: string; modelJson: string } | null;

@@ -35,6 +35,13 @@ export function sequenceLimits(r: Omit<SequenceEvaluateReport, 'limits'>): strin
   if (lm) {
     const gaps = lm.nllByBucket.filter((b) => b.positions > 0).map((b) => `${b.bucket} ${num(b.studentNll - b.teacherNll, 3)}`);
     if (gaps.length > 0) out.push(`Its NLL exceeds the teacher's by (nats, per target-token frequency bucket): ${gaps.join(', ')}.`);
+    for (const [column, values] of Object.entries(lm.rowSlices)) {
+      const ratio = (v: (typeof values)[number]): number => v.studentPerplexity / v.teacherPerplexity;
+      const sorted = [...values].filter((v) => v.positions > 0).sort((a, b) => ratio(a) - ratio(b));
+      const lo = sorted[0];
+      const hi = sorted[sorted.length - 1];
+      if (lo && hi && sorted.length > 1) out.push(`By ${column}: the student's perplexity is ${num(ratio(lo), 3)}x the teacher's at ${column} = ${lo.value} (${num(lo.studentPerplexity, 3)} vs ${num(lo.teacherPerplexity, 3)}) and ${num(ratio(hi), 3)}x at ${column} = ${hi.value} (${num(hi.studentPerplexity, 3)} vs ${num(hi.teacherPerplexity, 3)}).`);
+    }
     const w = lm.cascade.window;
     const p = lm.cascade.position;
     out.push(`Deferring positions below the threshold chosen on ${r.selection.on} sends ${pct(p.positionsDeferredShare)} of test positions to the teacher (perplexity ${num(p.studentPerplexity, 3)} -> ${num(p.cascadePerplexity, 3)}); whole windows: ${pct(w.unitsDeferredShare)} of windows (-> ${num(w.cascadePerplexity, 3)}).`);

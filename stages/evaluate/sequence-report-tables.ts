@@ -16,6 +16,8 @@ export interface SequenceTables {
   wordFrequency: Table | null;
   wordCascade: Table | null;
   lmBuckets: Table | null;
+  /** Perplexity and KL per value of each per-row slice (e.g. genre); [] without the LM section. */
+  lmSlices: { column: string; table: Table }[];
   lmCascade: Table | null;
   robustness: Table | null;
   robustnessKinds: Table | null;
@@ -116,10 +118,18 @@ function diacriticTables(r: SequenceEvaluateReport): Pick<SequenceTables, 'diacr
   };
 }
 
-function lmTables(r: SequenceEvaluateReport): Pick<SequenceTables, 'lmBuckets' | 'lmCascade'> {
+function lmTables(r: SequenceEvaluateReport): Pick<SequenceTables, 'lmBuckets' | 'lmSlices' | 'lmCascade'> {
   const lm = r.sequence.lm;
-  if (!lm) return { lmBuckets: null, lmCascade: null };
+  if (!lm) return { lmBuckets: null, lmSlices: [], lmCascade: null };
+  const baseline = r.baseline !== null;
   return {
+    lmSlices: Object.entries(lm.rowSlices).map(([column, values]) => ({
+      column,
+      table: {
+        headers: [column, 'tokens (targets)', 'teacher perplexity', 'student perplexity', ...(baseline ? ['hard-label perplexity'] : []), 'student / teacher', 'KL(teacher || student), nats'],
+        rows: values.map((v) => [v.value, count(v.positions), num(v.teacherPerplexity, 3), num(v.studentPerplexity, 3), ...(baseline ? [v.baselinePerplexity === null ? '-' : num(v.baselinePerplexity, 3)] : []), num(v.studentPerplexity / v.teacherPerplexity, 3), num(v.klTeacherStudent, 4)]),
+      },
+    })),
     lmBuckets: {
       headers: ['target token (train frequency)', 'positions', 'teacher NLL', 'student NLL', 'gap'],
       rows: lm.nllByBucket.map((b) => [b.bucket, count(b.positions), num(b.teacherNll, 4), num(b.studentNll, 4), num(b.studentNll - b.teacherNll, 4)]),
@@ -173,7 +183,6 @@ function inputsTable(r: SequenceEvaluateReport): Table {
     headers: ['input', 'value'],
     rows: [
       ['dataset', `${i.dataset.path} split "${i.dataset.split}", ${count(i.dataset.rows)} of ${count(i.dataset.splitRows)} rows (context ${i.dataset.context}, ${i.dataset.positions} target positions per row), fingerprint ${i.dataset.fingerprint.slice(0, 16)}…`],
-      ...(i.rowsCapped ? [['rows capped', i.rowsCapped]] : []),
       ['thresholds chosen on', `${r.selection.description} (${count(r.selection.rows)} rows)`],
       ['teacher', `${i.teacher.path} (${i.teacher.name}), sha256 ${i.teacher.sha256.slice(0, 16)}…`],
       ['student', `${i.student.modelJson} (${i.student.arch}, ${count(i.student.params)} parameters, ${count(i.student.macsPerToken)} MACs per token, tfjs ${i.student.tfjsBackend})`],

@@ -1,16 +1,16 @@
 /**
- * The sequence sections of the evaluate report, assembled from teacher and student scores on the
- * validation and test splits (pure: nothing is run here). Token metrics and slices are on test; the
- * cascades choose tau on validation and score it on test; the diacritisation and LM parts are added
- * for their task. This is the one call the evaluate orchestration makes for a token dataset.
+ * The sequence sections of the evaluate report, assembled from the per-position numbers of teacher
+ * and student on the validation and test splits (split-positions.ts; pure: nothing is run here).
+ * Token metrics and slices are on test; the cascades choose tau on validation and score it on test;
+ * the diacritisation and LM parts are added for their task. This is the one call the evaluate
+ * orchestration makes for a token dataset.
  */
 import type { DiacriticErrorRates, CaseEndingAgreement } from './diacritic-error-rates.ts';
 import { caseEndingAgreement, diacriticErrorRates, segmentWords } from './diacritic-error-rates.ts';
-import type { BucketNll, LmCascadeResult } from './lm-metrics.ts';
-import { lmCascade, nllByTokenBucket } from './lm-metrics.ts';
-import { argmaxRows, topProbability } from './class-scores.ts';
-import type { SequenceScores, TargetPositions } from './sequence-scores.ts';
-import { gatherTargetPositions } from './sequence-scores.ts';
+import type { BucketNll, LmCascadeResult, LmSliceRow } from './lm-metrics.ts';
+import { lmCascade, lmRowSlices, nllByTokenBucket } from './lm-metrics.ts';
+import type { SequenceScores } from './sequence-scores.ts';
+import type { SplitPositions } from './split-positions.ts';
 import type { TokenMetrics } from './token-metrics.ts';
 import { tokenMetrics } from './token-metrics.ts';
 import type { TokenSliceMetrics } from './token-slice-metrics.ts';
@@ -20,7 +20,7 @@ import { wordCascade } from './word-cascade.ts';
 import type { WordFrequencyBucket } from './word-frequency-buckets.ts';
 import { errorRatesByWordFrequency } from './word-frequency-buckets.ts';
 
-/** One split's scores and columns ([rows * P] per-position arrays). */
+/** One split's scores and columns ([rows * P] per-position arrays), all in memory (splitPositionsOf). */
 export interface SequenceSplit {
   teacher: SequenceScores;
   student: SequenceScores;
@@ -54,32 +54,30 @@ export interface SequenceReport {
     byWordFrequency: { teacher: Record<WordFrequencyBucket, DiacriticErrorRates>; student: Record<WordFrequencyBucket, DiacriticErrorRates> };
     cascade: WordCascadeResult;
   };
-  lm?: { nllByBucket: BucketNll[]; cascade: { position: LmCascadeResult; window: LmCascadeResult } };
-}
-
-function gather(split: SequenceSplit): { t: TargetPositions; s: TargetPositions } {
-  return { t: gatherTargetPositions(split.teacher, split.weight, split.labels, 'teacher scores'), s: gatherTargetPositions(split.student, split.weight, split.labels, 'student scores') };
+  lm?: {
+    nllByBucket: BucketNll[];
+    /** Perplexity of each model and KL per value of each per-row slice column (e.g. genre). */
+    rowSlices: Record<string, LmSliceRow[]>;
+    cascade: { position: LmCascadeResult; window: LmCascadeResult };
+  };
 }
 
 /** Per-position argmax and student top probability over all rows * P positions (for word metrics). */
-function wordSplit(split: SequenceSplit, sep: ReadonlySet<number>): WordCascadeSplit {
-  const P = split.student.positions;
-  const flat = (s: SequenceScores) => ({ rows: s.rows * s.positions, classes: s.classes, logits: s.logits });
-  const words = segmentWords(split.inputIds!, split.attentionMask!, split.labels, P, sep);
-  return { words, gold: split.labels, studentPred: argmaxRows(flat(split.student)), teacherPred: argmaxRows(flat(split.teacher)), studentConfidence: topProbability(flat(split.student)) };
+function wordSplit(p: SplitPositions, sep: ReadonlySet<number>): WordCascadeSplit {
+  const words = segmentWords(p.inputIds!, p.attentionMask!, p.labels, p.positions, sep);
+  return { words, gold: p.labels, studentPred: p.student.pred, teacherPred: p.teacher.pred, studentConfidence: p.student.confidence };
 }
 
 /**
  * Builds the sequence sections. `diacritics` (token classification with words) and `tokenBuckets`
  * (causal LM: id -> bucket) add their parts.
  */
-export function buildSequenceReport(validation: SequenceSplit, test: SequenceSplit, opts: { diacritics?: DiacriticOptions; tokenBuckets?: ReadonlyMap<number, string> } = {}): SequenceReport {
-  const { t, s } = gather(test);
-  const P = test.student.positions;
+export function buildSequenceReport(validation: SplitPositions, test: SplitPositions, opts: { diacritics?: DiacriticOptions; tokenBuckets?: ReadonlyMap<number, string> } = {}): SequenceReport {
+  const P = test.positions;
   const slices: Record<string, TokenSliceMetrics[]> = {};
-  for (const [name, col] of Object.entries(test.positionSlices ?? {})) slices[name] = tokenSliceMetrics(t, s.scores, col, name);
-  for (const [name, col] of Object.entries(test.rowSlices ?? {})) slices[name] = tokenSliceMetrics(t, s.scores, rowSliceToPositions(col, P), name);
-  const report: SequenceReport = { tokens: tokenMetrics(t.scores, s.scores, t.labels), slices };
+  for (const [name, col] of Object.entries(test.positionSlices ?? {})) slices[name] = tokenSliceMetrics(test, col, name);
+  for (const [name, col] of Object.entries(test.rowSlices ?? {})) slices[name] = tokenSliceMetrics(test, rowSliceToPositions(col, P), name);
+  const report: SequenceReport = { tokens: tokenMetrics(test), slices };
   if (opts.diacritics) {
     const v = wordSplit(validation, opts.diacritics.separators);
     const w = wordSplit(test, opts.diacritics.separators);
@@ -93,10 +91,7 @@ export function buildSequenceReport(validation: SequenceSplit, test: SequenceSpl
     };
   }
   if (opts.tokenBuckets) {
-    const val = gather(validation);
-    const vs = { teacher: val.t, student: val.s, positions: validation.student.positions };
-    const ts = { teacher: t, student: s, positions: P };
-    report.lm = { nllByBucket: nllByTokenBucket(t, s, opts.tokenBuckets), cascade: { position: lmCascade(vs, ts, 'position'), window: lmCascade(vs, ts, 'window') } };
+    report.lm = { nllByBucket: nllByTokenBucket(test, opts.tokenBuckets), rowSlices: lmRowSlices(test), cascade: { position: lmCascade(validation, test, 'position'), window: lmCascade(validation, test, 'window') } };
   }
   return report;
 }

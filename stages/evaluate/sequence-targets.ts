@@ -6,8 +6,8 @@
  */
 import { DataError } from '../../pipeline/errors.ts';
 import type { TokenSplit } from '../../pipeline/eval/read-token-split.ts';
-import type { SequenceSplit } from './sequence-report.ts';
 import { IGNORE_INDEX } from './sequence-scores.ts';
+import type { SplitColumns } from './split-positions.ts';
 
 /** token: position t is labelled; next-token: position t predicts token t + 1. */
 export type SequenceTarget = 'token' | 'next-token';
@@ -63,18 +63,18 @@ export function targetSlice(values: Int32Array, rows: number, L: number, target:
 }
 
 /**
- * One split as buildSequenceReport takes it: teacher and student outputs `[rows * L * C]` narrowed to
- * the target positions, labels, weights, slices (those named in `slices`), and the ids and mask for
- * words (token classification).
+ * The columns of a split as the report scores them (split-positions.ts): labels and weights of the P
+ * target positions, the slices named in `slices` (per-position ones read at the predicted token), and
+ * the ids and mask for words (token classification).
  */
-export function sequenceSplit(rows: TokenSplit, target: SequenceTarget, C: number, teacher: Float32Array, student: Float32Array, slices: { position: readonly string[]; row: readonly string[] }): SequenceSplit {
+export function splitColumns(rows: TokenSplit, target: SequenceTarget, C: number, slices: { position: readonly string[]; row: readonly string[] }): SplitColumns {
   const t = sequenceTargets(rows, target);
-  const scores = (logits: Float32Array) => ({ rows: rows.rows, positions: t.positions, classes: C, logits: targetLogits(logits, rows.rows, rows.L, C, target) });
   return {
-    teacher: scores(teacher),
-    student: scores(student),
-    weight: t.weight,
+    rows: rows.rows,
+    positions: t.positions,
+    classes: C,
     labels: t.labels,
+    weight: t.weight,
     positionSlices: Object.fromEntries(slices.position.map((s) => [s, targetSlice(rows.positionSlices[s]!, rows.rows, rows.L, target)])),
     rowSlices: Object.fromEntries(slices.row.map((s) => [s, rows.rowSlices[s]!])),
     ...(target === 'token' ? { inputIds: rows.inputIds, attentionMask: rows.attentionMask } : {}),

@@ -4,13 +4,14 @@
  * from dense logits, mean entropy of each model, ECE at token level (the classification mechanism,
  * one "row" per position) and the split of the student's errors into copied and own. Every mean is
  * over target positions, each position weighing the same (a long row counts more than a short one).
+ * They are computed from the per-position numbers of split-positions.ts, so a split scored in
+ * batches gives the same figures as one held in memory.
  */
 import { DataError } from '../../pipeline/errors.ts';
-import type { ClassScores } from './class-scores.ts';
-import { argmaxRows, logSoftmaxRows } from './class-scores.ts';
 import type { ErrorAttribution } from './error-attribution.ts';
-import { errorAttribution } from './error-attribution.ts';
-import { expectedCalibrationError } from './expected-calibration-error.ts';
+import { attributionOf } from './error-attribution.ts';
+import { calibrationOf } from './expected-calibration-error.ts';
+import type { ModelPositions, SplitPositions } from './split-positions.ts';
 
 /** One model's own figures on the target positions. */
 export interface TokenModelMetrics {
@@ -39,62 +40,60 @@ export interface TokenMetrics {
   attribution: ErrorAttribution;
 }
 
-function modelMetrics(scores: ClassScores, logp: Float64Array, labels: ArrayLike<number>): TokenModelMetrics {
-  const { rows, classes } = scores;
-  const pred = argmaxRows(scores);
+/**
+ * One model's figures on the positions `keep` (flat indices, in order) of a split.
+ * @throws DataError when there is no position.
+ */
+export function modelTokenMetrics(m: ModelPositions, labels: ArrayLike<number>, keep: ArrayLike<number>): TokenModelMetrics {
+  const n = keep.length;
+  if (n === 0) throw new DataError('token metrics: no target position (every weight is 0 or every label is -100)');
   let right = 0;
   let nll = 0;
   let entropy = 0;
-  for (let r = 0; r < rows; r++) {
-    const o = r * classes;
-    if (pred[r] === labels[r]) right++;
-    nll -= logp[o + labels[r]!]!;
-    for (let c = 0; c < classes; c++) {
-      const lp = logp[o + c]!;
-      if (lp > -Infinity) entropy -= Math.exp(lp) * lp;
-    }
+  const confidence = new Float64Array(n);
+  const correct = new Array<boolean>(n);
+  for (let k = 0; k < n; k++) {
+    const i = keep[k]!;
+    correct[k] = m.pred[i] === labels[i];
+    if (correct[k]) right++;
+    nll += m.nll[i]!;
+    entropy += m.entropy[i]!;
+    confidence[k] = m.confidence[i]!;
   }
-  const n = Math.max(rows, 1);
-  return { accuracy: right / n, nll: nll / n, perplexity: Math.exp(nll / n), entropy: entropy / n, ece: expectedCalibrationError(scores, labels).ece };
+  return { accuracy: right / n, nll: nll / n, perplexity: Math.exp(nll / n), entropy: entropy / n, ece: calibrationOf(confidence, correct).ece };
+}
+
+/** Share of the positions `keep` where two models' argmaxes agree. */
+export function agreementOn(a: ModelPositions, b: ModelPositions, keep: ArrayLike<number>): number {
+  let agree = 0;
+  for (let k = 0; k < keep.length; k++) if (a.pred[keep[k]!] === b.pred[keep[k]!]) agree++;
+  return agree / Math.max(keep.length, 1);
 }
 
 /**
- * The token metrics of teacher and student on the same gathered target positions.
- * @throws DataError when the two do not cover the same positions and classes, or there is no position.
+ * The token metrics of teacher and student on the positions `keep` of a split (default: all its
+ * target positions).
+ * @throws DataError when there is no position.
  */
-export function tokenMetrics(teacher: ClassScores, student: ClassScores, labels: ArrayLike<number>): TokenMetrics {
-  if (teacher.rows !== student.rows || teacher.classes !== student.classes || labels.length !== student.rows) {
-    throw new DataError(`token metrics: teacher ${teacher.rows}x${teacher.classes}, student ${student.rows}x${student.classes} and ${labels.length} labels must cover the same positions`);
-  }
-  if (student.rows === 0) throw new DataError('token metrics: no target position (every weight is 0 or every label is -100)');
-  const lt = logSoftmaxRows(teacher);
-  const ls = logSoftmaxRows(student);
-  const V = student.classes;
-  const pt = argmaxRows(teacher);
-  const ps = argmaxRows(student);
-  let agree = 0;
+export function tokenMetrics(p: Pick<SplitPositions, 'teacher' | 'student' | 'kl' | 'labels' | 'targets'>, keep: ArrayLike<number> = p.targets): TokenMetrics {
+  if (keep.length === 0) throw new DataError('token metrics: no target position (every weight is 0 or every label is -100)');
   let kl = 0;
-  for (let r = 0; r < student.rows; r++) {
-    if (pt[r] === ps[r]) agree++;
-    for (let c = 0; c < V; c++) {
-      const a = lt[r * V + c]!;
-      if (a > -Infinity) kl += Math.exp(a) * (a - ls[r * V + c]!);
-    }
+  const labels = new Int32Array(keep.length);
+  const pt = new Int32Array(keep.length);
+  const ps = new Int32Array(keep.length);
+  for (let k = 0; k < keep.length; k++) {
+    const i = keep[k]!;
+    kl += p.kl[i]!;
+    labels[k] = p.labels[i]!;
+    pt[k] = p.teacher.pred[i]!;
+    ps[k] = p.student.pred[i]!;
   }
   return {
-    positions: student.rows,
-    teacher: modelMetrics(teacher, lt, labels),
-    student: modelMetrics(student, ls, labels),
-    agreement: agree / student.rows,
-    klTeacherStudent: kl / student.rows,
-    attribution: errorAttribution(teacher, student, labels),
+    positions: keep.length,
+    teacher: modelTokenMetrics(p.teacher, p.labels, keep),
+    student: modelTokenMetrics(p.student, p.labels, keep),
+    agreement: agreementOn(p.teacher, p.student, keep),
+    klTeacherStudent: kl / keep.length,
+    attribution: attributionOf(pt, ps, labels),
   };
-}
-
-/** The positions `keep` (indices into the gathered rows) of some scores. */
-export function selectRows(scores: ClassScores, keep: ArrayLike<number>): ClassScores {
-  const V = scores.classes;
-  const logits = new Float64Array(keep.length * V);
-  for (let k = 0; k < keep.length; k++) for (let c = 0; c < V; c++) logits[k * V + c] = scores.logits[keep[k]! * V + c]!;
-  return { rows: keep.length, classes: V, logits };
 }

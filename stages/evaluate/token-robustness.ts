@@ -55,9 +55,6 @@ export interface TokenRobustnessInputs {
   classNames?: readonly string[];
   teacher: SequencePredictor;
   student: SequencePredictor;
-  /** The clean test outputs `[rows * L * C]` (the first rows are the suite's severity 0). */
-  teacherClean: Float32Array;
-  studentClean: Float32Array;
   /** Token classification with words: the separators (DER on the clean words is added). */
   separators?: ReadonlySet<number>;
   /** Why the suite cannot run (e.g. the teacher reads another column), or null. */
@@ -115,8 +112,8 @@ export async function measureTokenRobustness(inp: TokenRobustnessInputs, reporte
   const pv = { size: inp.vocab.size, reserved: inp.vocab.reserved, unk: inp.vocab.unk ?? inp.vocab.pad, pad: inp.vocab.pad };
   const words = inp.separators && rows.labels ? segmentWords(rows.inputIds, rows.attentionMask, rows.labels, L, inp.separators) : undefined;
   const identity = perturbTokens(data, { kind: 'substitute', rate: 0 }, pv, inp.seed);
-  const n = m * L * inp.classes;
-  const clean = measure(inp, { kind: 'none', severity: 0, perturbation: { kind: 'substitute', rate: 0 }, missing: 'wrong' }, identity, inp.teacherClean.subarray(0, n), inp.studentClean.subarray(0, n), words);
+  // Severity 0: the same rows unperturbed, run again here (the evaluation keeps no logits of its own).
+  const clean = measure(inp, { kind: 'none', severity: 0, perturbation: { kind: 'substitute', rate: 0 }, missing: 'wrong' }, identity, await inp.teacher(rows.inputIds, rows.attentionMask, m), await inp.student(rows.inputIds, rows.attentionMask, m), words);
   const progress = reporter.progress('token robustness suite', entries.length, 'passes');
   const measurements: TokenRobustnessMeasurement[] = [];
   for (const entry of entries) {

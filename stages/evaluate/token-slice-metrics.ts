@@ -4,10 +4,9 @@
  * the full {@link TokenMetrics} on the target positions that carry it.
  */
 import { DataError } from '../../pipeline/errors.ts';
-import type { ClassScores } from './class-scores.ts';
-import type { TargetPositions } from './sequence-scores.ts';
+import type { SplitPositions } from './split-positions.ts';
 import type { TokenMetrics } from './token-metrics.ts';
-import { selectRows, tokenMetrics } from './token-metrics.ts';
+import { tokenMetrics } from './token-metrics.ts';
 
 /** One slice value's metrics. */
 export interface TokenSliceMetrics {
@@ -24,28 +23,27 @@ export function rowSliceToPositions<T>(values: ArrayLike<T>, positions: number):
 }
 
 /**
- * Metrics per value of a per-position slice (`slice[row * positions + position]`, the same flat index
- * as {@link TargetPositions.index}), values sorted as text.
+ * The target positions of a split grouped by the value of a per-position slice
+ * (`slice[row * positions + position]`), values sorted as text.
  * @throws DataError when the slice does not cover every flat position of the targets.
  */
-export function tokenSliceMetrics(
-  teacher: TargetPositions,
-  student: ClassScores,
-  slice: ArrayLike<number | string>,
-  name: string,
-): TokenSliceMetrics[] {
+export function groupTargets(targets: Int32Array, slice: ArrayLike<number | string>, name: string): Map<string, Int32Array> {
   const groups = new Map<string, number[]>();
-  for (let k = 0; k < teacher.index.length; k++) {
-    const i = teacher.index[k]!;
+  for (const i of targets) {
     if (i >= slice.length) throw new DataError(`slice ${name}: has ${slice.length} values, position ${i} has none (expected one per row * position)`);
     const v = String(slice[i]);
     const list = groups.get(v) ?? [];
-    list.push(k);
+    list.push(i);
     groups.set(v, list);
   }
-  return [...groups.keys()].sort().map((value) => {
-    const keep = groups.get(value)!;
-    const labels = Int32Array.from(keep, (k) => teacher.labels[k]!);
-    return { value, metrics: tokenMetrics(selectRows(teacher.scores, keep), selectRows(student, keep), labels) };
-  });
+  return new Map([...groups.keys()].sort().map((v) => [v, Int32Array.from(groups.get(v)!)]));
+}
+
+/**
+ * Metrics per value of a per-position slice (the flat index of {@link SplitPositions.targets}),
+ * values sorted as text.
+ * @throws DataError when the slice does not cover every flat position of the targets.
+ */
+export function tokenSliceMetrics(p: SplitPositions, slice: ArrayLike<number | string>, name: string): TokenSliceMetrics[] {
+  return [...groupTargets(p.targets, slice, name)].map(([value, keep]) => ({ value, metrics: tokenMetrics(p, keep) }));
 }

@@ -25,11 +25,11 @@ import type { SequenceEvalWorkspace } from '../helpers/sequence-eval-workspace.t
 const WINDOW_MLP = { arch: 'window-mlp' as const, window: 2, dModel: 16, hidden: [32] };
 const TRANSFORMER = { arch: 'transformer' as const, dModel: 16, layers: 1, heads: 2, mlpRatio: 2 };
 
-async function evaluate(ws: SequenceEvalWorkspace, config: string): Promise<SequenceEvaluateReport> {
+async function evaluate(ws: SequenceEvalWorkspace, config: string, reportDir?: string): Promise<SequenceEvaluateReport> {
   const res = await runCli(['evaluate', '-c', config], { cwd: ws.dir });
   assert.equal(res.code, 0, res.stderr);
   const run = JSON.parse(await readFile(join(ws.dir, config), 'utf8')).train.run as string;
-  return JSON.parse(await readFile(join(ws.dir, run, 'report/metrics.json'), 'utf8')) as SequenceEvaluateReport;
+  return JSON.parse(await readFile(join(ws.dir, reportDir ?? join(run, 'report'), 'metrics.json'), 'utf8')) as SequenceEvaluateReport;
 }
 
 /** Log-softmax of `n` values of `z` from `at`, float64. */
@@ -82,7 +82,6 @@ test('token classification (window-MLP): token metrics, DER/WER, cascade on vali
   assert.equal(r.report, 'sequence');
   assert.equal(r.task, 'token-classification');
   assert.equal(r.inputs.dataset.rows, 40);
-  assert.equal(r.inputs.rowsCapped, null);
 
   // The teacher's token accuracy, recomputed in float64 from the fixture's weights.
   const ref = teacherTokenAccuracy(ws, ws.rows.test);
@@ -194,6 +193,23 @@ test('causal LM (transformer): NLL against float64 and ONNX references, NLL by t
   assert.ok(r.robustness.skipped === null && r.robustness.kinds.includes('unseen'));
   const md = await readFile(join(ws.dir, 'runs/lm/report/report.md'), 'utf8');
   assert.match(md, /## Language model: NLL by target-token frequency/);
+
+  // Per genre: every target position once; the perplexities are the genre slice's.
+  const genres = lm.rowSlices.genre!;
+  assert.deepEqual(genres.map((g) => g.value), ['fiction', 'news']);
+  assert.equal(genres.reduce((n, g) => n + g.positions, 0), t.positions);
+  for (const g of genres) {
+    const m = r.sequence.slices.genre!.find((x) => x.value === g.value)!.metrics;
+    assert.ok(g.teacherPerplexity === m.teacher.perplexity && g.studentPerplexity === m.student.perplexity && g.klTeacherStudent === m.klTeacherStudent && g.baselinePerplexity === null, JSON.stringify(g));
+  }
+  assert.match(md, /### Perplexity and KL by genre/);
+  assert.match(await readFile(join(ws.dir, 'runs/lm/report/report.html'), 'utf8'), /<h3 id="lm-genre">Perplexity and KL by genre<\/h3>/);
+
+  // Scored 3 rows at a time instead of all 40 at once: the same report, figure for figure.
+  await writeSequenceEvalExperiment(ws, 'lm-b3', TRANSFORMER, { train: { run: 'runs/lm' }, evaluate: { batchSize: 3, report: 'runs/lm/report-b3', export: 'runs/lm/export-b3' } });
+  const b3 = await evaluate(ws, 'lm-b3.json', 'runs/lm/report-b3');
+  assert.deepEqual(b3.sequence, r.sequence);
+  assert.deepEqual(b3.robustness, r.robustness);
 });
 
 test('a GRU student (no ONNX exporter): evaluate reports why and times the teacher only; export refuses with the reason', async () => {

@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { diacriticErrorRates, segmentWords } from '../../../../stages/evaluate/diacritic-error-rates.ts';
 import { buildSequenceReport } from '../../../../stages/evaluate/sequence-report.ts';
 import type { SequenceSplit } from '../../../../stages/evaluate/sequence-report.ts';
+import { splitPositionsOf } from '../../../../stages/evaluate/split-positions.ts';
+import type { SplitPositions } from '../../../../stages/evaluate/split-positions.ts';
 import { trainWordCounts } from '../../../../stages/evaluate/word-frequency-buckets.ts';
 
 const X = -100;
@@ -27,9 +29,9 @@ function logits(cls: number[], conf: number[]): Float64Array {
   return out;
 }
 
-function split(studentCls: number[], studentConf: number[]): SequenceSplit {
+function split(studentCls: number[], studentConf: number[]): SplitPositions {
   const teacherCls = GOLD.map((g) => (g < 0 ? 0 : g));
-  return {
+  const s: SequenceSplit = {
     teacher: { rows: 2, positions: L, classes: V, logits: logits(teacherCls, teacherCls.map(() => 0.9)) },
     student: { rows: 2, positions: L, classes: V, logits: logits(studentCls, studentConf) },
     weight: WEIGHT,
@@ -39,6 +41,7 @@ function split(studentCls: number[], studentConf: number[]): SequenceSplit {
     inputIds: IDS,
     attentionMask: MASK,
   };
+  return splitPositionsOf(s);
 }
 
 test('token classification report: tokens, slices, DER/WER and the word cascade from validation', () => {
@@ -81,4 +84,10 @@ test('LM parts: NLL by bucket over target tokens and both cascades', () => {
   assert.deepEqual(r.lm!.nllByBucket.map((b) => [b.bucket, b.positions]), [['frequent', 4], ['rare', 1]]);
   assert.equal(r.lm!.cascade.position.unitsDeferredShare, 1 / 5);
   assert.equal(r.lm!.cascade.window.level, 'window');
+  // Per genre (the row slice): row 0 ("a") has targets 0, 1, 3 (student p(label) 0.9, 0.3, 0.9; teacher 0.9 everywhere), row 1 ("b") 5, 6.
+  assert.deepEqual(r.lm!.rowSlices.genre!.map((g) => [g.value, g.positions, g.baselinePerplexity]), [['a', 3, null], ['b', 2, null]]);
+  const a = r.lm!.rowSlices.genre![0]!;
+  assert.ok(Math.abs(a.studentPerplexity - Math.exp(-(Math.log(0.9) + Math.log(0.3) + Math.log(0.9)) / 3)) < 1e-12, `${a.studentPerplexity}`);
+  assert.ok(Math.abs(a.teacherPerplexity - 1 / 0.9) < 1e-12);
+  assert.ok(Math.abs(a.klTeacherStudent - r.slices.genre![0]!.metrics.klTeacherStudent) < 1e-15);
 });

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gatherTargetPositions, IGNORE_INDEX } from '../../../../stages/evaluate/sequence-scores.ts';
+import { splitPositionsOf } from '../../../../stages/evaluate/split-positions.ts';
+import type { SplitPositions } from '../../../../stages/evaluate/split-positions.ts';
 import { tokenMetrics } from '../../../../stages/evaluate/token-metrics.ts';
 import { rowSliceToPositions, tokenSliceMetrics } from '../../../../stages/evaluate/token-slice-metrics.ts';
 
@@ -13,6 +15,12 @@ const W = [1, 1, 1, 1, 1, 0];
 const Y = [0, IGNORE_INDEX, 2, 1, 1, 0];
 const T = [3, 0, 0, 9, 9, 9, 0, 0, 2, 0, 2, 0, 0, 0, 1, 5, 5, 5];
 const S = [1, 0, 0, 0, 9, 0, 1, 0, 0, 0, 1, 1, 2, 0, 0, -5, 5, -5];
+
+/** Teacher T and student S on 2 rows x 3 positions, scored per position (split-positions.ts). */
+function positions(t: number[] = T, s: number[] = S, rows = 2, P = 3, V = 3, weight: number[] = W, labels: number[] = Y): SplitPositions {
+  const seq = (l: number[]) => ({ rows, positions: P, classes: V, logits: Float64Array.from(l) });
+  return splitPositionsOf({ teacher: seq(t), student: seq(s), weight, labels });
+}
 
 function softmax(z: number[]): number[] {
   const m = Math.max(...z);
@@ -29,10 +37,9 @@ test('gatherTargetPositions keeps weight-1 positions whose label is not -100, in
 });
 
 test('tokenMetrics matches a float64 loop: accuracy, NLL, perplexity, agreement, KL, entropy, attribution', () => {
-  const seq = (l: number[]) => ({ rows: 2, positions: 3, classes: 3, logits: Float64Array.from(l) });
-  const t = gatherTargetPositions(seq(T), W, Y);
-  const s = gatherTargetPositions(seq(S), W, Y);
-  const m = tokenMetrics(t.scores, s.scores, t.labels);
+  const p = positions();
+  assert.deepEqual([...p.targets], [0, 2, 3, 4]);
+  const m = tokenMetrics(p);
   const kept = [0, 2, 3, 4];
   let nll = 0;
   let kl = 0;
@@ -67,20 +74,17 @@ test('tokenMetrics matches a float64 loop: accuracy, NLL, perplexity, agreement,
 test('token ECE: one position per row of the classification ECE', () => {
   // Two positions, student confidence softmax([ln 3, 0]) = 0.75 right and 0.75 wrong: |0.5 - 0.75| = 0.25.
   const z = [Math.log(3), 0, Math.log(3), 0];
-  const g = gatherTargetPositions({ rows: 1, positions: 2, classes: 2, logits: Float64Array.from(z) }, [1, 1], [0, 1]);
-  const m = tokenMetrics(g.scores, g.scores, g.labels);
+  const m = tokenMetrics(positions(z, z, 1, 2, 2, [1, 1], [0, 1]));
   assert.ok(Math.abs(m.student.ece - 0.25) < 1e-12);
 });
 
 test('slices per position and per row partition the target positions', () => {
-  const seq = (l: number[]) => ({ rows: 2, positions: 3, classes: 3, logits: Float64Array.from(l) });
-  const t = gatherTargetPositions(seq(T), W, Y);
-  const s = gatherTargetPositions(seq(S), W, Y);
+  const p = positions();
   const wordFinal = [0, 0, 1, 0, 1, 1];
-  const bySlice = tokenSliceMetrics(t, s.scores, wordFinal, 'word_final');
+  const bySlice = tokenSliceMetrics(p, wordFinal, 'word_final');
   assert.deepEqual(bySlice.map((x) => [x.value, x.metrics.positions, x.metrics.student.accuracy]), [['0', 2, 1], ['1', 2, 0]]);
   const genre = rowSliceToPositions(['news', 'humor'], 3);
-  const byGenre = tokenSliceMetrics(t, s.scores, genre, 'genre');
+  const byGenre = tokenSliceMetrics(p, genre, 'genre');
   assert.deepEqual(byGenre.map((x) => [x.value, x.metrics.positions]), [['humor', 2], ['news', 2]]);
 });
 
@@ -88,4 +92,6 @@ test('BAD CALL a label outside the vocabulary or a short weight array is a DataE
   const seq = { rows: 1, positions: 2, classes: 2, logits: new Float64Array(4) };
   assert.throws(() => gatherTargetPositions(seq, [1, 1], [0, 7]), { name: 'DataError', message: /position 1 has label 7/ });
   assert.throws(() => gatherTargetPositions(seq, [1], [0, 1]), { name: 'DataError', message: /weight has 1 values/ });
+  assert.throws(() => splitPositionsOf({ teacher: seq, student: seq, weight: [1, 1], labels: [0, 7] }), { name: 'DataError', message: /position 1 has label 7/ });
+  assert.throws(() => tokenMetrics(positions(T, S, 2, 3, 3, [0, 0, 0, 0, 0, 0])), { name: 'DataError', message: /no target position/ });
 });
