@@ -267,9 +267,10 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
     : { teacher: facts.teacher, stores: facts.storeFacts, variants: out };
 
   const comparisons: ReferenceMetrics['comparisons'] = {};
-  // Each distilled variant against the hard-label variant of the same student on the same views (or on none), else the first hard-label one.
+  // Each distilled variant against the hard-label variant of the same student on the same views (or on none) and epochs, else the first hard-label one.
   const configOf = (name: string): LoadedExperiment['config'] => all.find((v) => v.name === name)!.exp.config;
-  const sameSetup = (a: string, b: string): boolean => JSON.stringify([configOf(a).student, configOf(a).teacherLogits?.views ?? null]) === JSON.stringify([configOf(b).student, configOf(b).teacherLogits?.views ?? null]);
+  const setup = (n: string): string => JSON.stringify([configOf(n).student, configOf(n).teacherLogits?.views ?? null, configOf(n).train?.epochs ?? null]);
+  const sameSetup = (a: string, b: string): boolean => setup(a) === setup(b);
   const hards = Object.entries(recorded).filter(([, r]) => r.alpha === 1);
   for (const [name, r] of Object.entries(recorded)) {
     if (r.alpha === 1 || hards.length === 0) continue;
