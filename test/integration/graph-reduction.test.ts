@@ -7,8 +7,7 @@
  * bytes of an uninterrupted run; teacherLogits.maxBatchBytes sizes the batches.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadExperiment } from '../../pipeline/config/load-experiment.ts';
@@ -27,6 +26,8 @@ import { formatStoreSummary, inspectStore } from '../../stages/teacher-logits/in
 import { finalizeStore } from '../../stages/teacher-logits/finalize-store.ts';
 import { runTeacherLogits, runTeacherWorker } from '../../stages/teacher-logits/run-teacher-logits.ts';
 import { verifyStoreDir } from '../../stages/verify/verify-store-dir.ts';
+import { killAtFirstShard } from '../helpers/kill-at-first-shard.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { sequenceWorkspace, writeSequenceExperiment, writeSequenceTeacher } from '../helpers/sequence-workspace.ts';
 import { teacherWorkspace, writeExperiment, writeTeacher } from '../helpers/teacher-workspace.ts';
 
@@ -174,23 +175,6 @@ test('BAD CALL: reduceInGraph on a dense or sampled store, maxBatchBytes on a cl
   await assert.rejects(runTeacherLogits(await loadExperiment(file, [], cls.dir), opts, silentReporter), { name: 'ConfigError', message: /teacherLogits\.maxBatchBytes sizes the batches of a sequence teacher's \[batch, seq, vocab\] output; this teacher is a classifier/ });
 });
 
-function cli(args: string[], cwd: string, killOnFirst?: string): Promise<{ code: number | null; killed: boolean; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin/distill.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const poll = killOnFirst === undefined ? null : setInterval(() => {
-      void readdir(killOnFirst).then((f) => f.some((x) => x.endsWith('.parquet.json') && !x.startsWith('.')) && child.kill('SIGKILL'), () => undefined);
-    }, 5);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (poll) clearInterval(poll);
-      resolve({ code, killed: signal === 'SIGKILL', out });
-    });
-  });
-}
-
 test('kill -9 during a graph-reduced capture (CLI flags), then resume: the same shard bytes as an uninterrupted run', async () => {
   const ws = await sequenceWorkspace(400, 24, 200);
   await writeSequenceTeacher(ws, 'seq');
@@ -198,13 +182,13 @@ test('kill -9 during a graph-reduced capture (CLI flags), then resume: the same 
   await writeSequenceExperiment(ws, 'ref', 'seq', enc);
   await writeSequenceExperiment(ws, 'crash', 'seq', enc);
   const flags = ['--reduce-in-graph', '--max-batch-bytes', String(10 * 24 * 200 * 4)];
-  const ref = await cli(['teacher-logits', '-c', 'ref.json', ...flags], ws.dir);
-  assert.equal(ref.code, 0, ref.out);
-  const first = await cli(['teacher-logits', '-c', 'crash.json', ...flags], ws.dir, join(ws.dir, 'stores/crash/train'));
-  assert.ok(first.killed, `the capture finished before the kill: ${first.out}`);
-  const again = await cli(['teacher-logits', '-c', 'crash.json', ...flags], ws.dir);
-  assert.equal(again.code, 0, again.out);
-  assert.match(again.out, /resuming: [1-9]\d* of 20 shards are complete/);
+  const ref = await runCli(['teacher-logits', '-c', 'ref.json', ...flags], { cwd: ws.dir });
+  assert.equal(ref.code, 0, ref.stdout + ref.stderr);
+  const first = await runCli(['teacher-logits', '-c', 'crash.json', ...flags], { cwd: ws.dir, onSpawn: killAtFirstShard(join(ws.dir, 'stores/crash/train')) });
+  assert.equal(first.signal, 'SIGKILL', `the capture finished before the kill: ${first.stdout + first.stderr}`);
+  const again = await runCli(['teacher-logits', '-c', 'crash.json', ...flags], { cwd: ws.dir });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout + again.stderr, /resuming: [1-9]\d* of 20 shards are complete/);
   assert.deepEqual(await shas(join(ws.dir, 'stores/crash')), await shas(join(ws.dir, 'stores/ref')));
   const m = (await openStore(join(ws.dir, 'stores/crash'))).manifest;
   assert.deepEqual([m.config.reduceInGraph, m.runtime.batchSize, m.teacher.graphReduction !== undefined], [true, 10, true]);

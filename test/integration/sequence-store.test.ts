@@ -5,8 +5,6 @@
  * DuckDB reading the shards, kill -9 + resume.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -19,10 +17,11 @@ import { formatStoreSummary, inspectStore } from '../../stages/teacher-logits/in
 import { finalizeStore } from '../../stages/teacher-logits/finalize-store.ts';
 import { runTeacherLogits, runTeacherWorker } from '../../stages/teacher-logits/run-teacher-logits.ts';
 import { tinySequenceForward } from '../fixtures/tiny-sequence-teacher.ts';
+import { killAtFirstShard } from '../helpers/kill-at-first-shard.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { sequenceWorkspace, writeSequenceExperiment, writeSequenceTeacher } from '../helpers/sequence-workspace.ts';
 
 const opts = { sessionFactory: inProcessSessionFactory };
-const projectRoot = join(import.meta.dirname, '../..');
 
 async function capture(ws: { dir: string }, name: string, tl: Record<string, unknown>, teacher = 'seq'): Promise<ShardTargets[]> {
   const file = await writeSequenceExperiment(ws as never, name, teacher, tl);
@@ -134,35 +133,18 @@ test('BAD CALL: dense over its byte budget, a dataset of another tokenizer, of a
   await assert.rejects(runTeacherLogits(await loadExperiment(f3, [], ws.dir), opts, silentReporter), { name: 'DataError', message: /the dataset's task is causal-lm, but the teacher .* is a token-classification teacher/ });
 });
 
-function cli(args: string[], cwd: string, killOnFirst?: string): Promise<{ code: number | null; killed: boolean; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin/distill.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const poll = killOnFirst === undefined ? null : setInterval(() => {
-      void readdir(killOnFirst).then((f) => f.some((x) => x.endsWith('.parquet.json') && !x.startsWith('.')) && child.kill('SIGKILL'), () => undefined);
-    }, 5);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (poll) clearInterval(poll);
-      resolve({ code, killed: signal === 'SIGKILL', stderr });
-    });
-  });
-}
-
 test('kill -9 during a sampled sequence capture, then resume: the same shard bytes as an uninterrupted run', async () => {
   const ws = await sequenceWorkspace(400, 24, 200);
   await writeSequenceTeacher(ws, 'seq');
   const enc = { encoding: { mode: 'sampled', samples: 32, temperature: 1, seed: 9 }, shardRows: 20, batchSize: 10 };
   await writeSequenceExperiment(ws, 'ref', 'seq', enc);
   await writeSequenceExperiment(ws, 'crash', 'seq', enc);
-  const ref = await cli(['teacher-logits', '-c', 'ref.json'], ws.dir);
-  assert.equal(ref.code, 0, ref.stderr);
-  const first = await cli(['teacher-logits', '-c', 'crash.json'], ws.dir, join(ws.dir, 'stores/crash/train'));
-  assert.ok(first.killed, `the capture finished before the kill: ${first.stderr}`);
-  const again = await cli(['teacher-logits', '-c', 'crash.json'], ws.dir);
-  assert.equal(again.code, 0, again.stderr);
-  assert.match(again.stderr, /resuming: [1-9]\d* of 20 shards are complete/);
+  const ref = await runCli(['teacher-logits', '-c', 'ref.json'], { cwd: ws.dir });
+  assert.equal(ref.code, 0, ref.stdout + ref.stderr);
+  const first = await runCli(['teacher-logits', '-c', 'crash.json'], { cwd: ws.dir, onSpawn: killAtFirstShard(join(ws.dir, 'stores/crash/train')) });
+  assert.equal(first.signal, 'SIGKILL', `the capture finished before the kill: ${first.stdout + first.stderr}`);
+  const again = await runCli(['teacher-logits', '-c', 'crash.json'], { cwd: ws.dir });
+  assert.equal(again.code, 0, again.stdout + again.stderr);
+  assert.match(again.stdout + again.stderr, /resuming: [1-9]\d* of 20 shards are complete/);
   assert.deepEqual(await shas(join(ws.dir, 'stores/crash')), await shas(join(ws.dir, 'stores/ref')));
 });
