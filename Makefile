@@ -69,7 +69,7 @@ $(INSTALL_STAMP): package.json package-lock.json
 
 # The compiled JavaScript that bin/distill.js runs (scripts/build-dist.js, ~5-15 s): rebuilt when a
 # source file changed; until then bin/distill.js notices the stale build and runs the sources via tsx.
-SOURCES = $(shell find cli pipeline stages -name '*.ts' -o -name '*-entry.js') tsconfig.json tsconfig.build.json scripts/build-dist.js bin/dist-layout.js
+SOURCES = $(shell find cli pipeline stages -name '*.ts' -o -name '*-entry.js') tsconfig.json tsconfig.build.json scripts/build-dist.js scripts/lazy-segmenter.js bin/dist-layout.js
 DIST_STAMP := dist/.build-stamp
 $(DIST_STAMP): $(SOURCES) | $(INSTALL_STAMP)
 	node scripts/build-dist.js

@@ -121,7 +121,11 @@ export interface LmCascadeResult {
 /** Chooses tau on `validation` and scores the cascade at `level` on `test`. */
 export function lmCascade(validation: SplitPositions, test: SplitPositions, level: 'position' | 'window', recover = DEFAULT_CASCADE_RECOVER): LmCascadeResult {
   const threshold = chooseCascadeThreshold(lmCascadeUnits(validation, level), recover);
-  const u = lmCascadeUnits(test, level);
+  return scoreLmCascade(level, threshold, lmCascadeUnits(test, level));
+}
+
+/** The cascade at threshold `threshold.tau` over test units `u`: shares deferred and the three perplexities. */
+export function scoreLmCascade(level: 'position' | 'window', threshold: LmCascadeResult['threshold'], u: CascadeUnits & { size: number[] }): LmCascadeResult {
   const d = deferredUnits(u.confidence, threshold.tau);
   let s = 0;
   let t = 0;

@@ -10,9 +10,10 @@ import { argmaxRows, logSoftmaxRows, topProbability } from '../../stages/evaluat
 import { errorAttribution } from '../../stages/evaluate/error-attribution.ts';
 import { expectedCalibrationError } from '../../stages/evaluate/expected-calibration-error.ts';
 import type { BucketNll, LmCascadeResult } from '../../stages/evaluate/lm-metrics.ts';
+import { scoreLmCascade } from '../../stages/evaluate/lm-metrics.ts';
 import type { TargetPositions } from '../../stages/evaluate/sequence-scores.ts';
 import type { TokenMetrics, TokenModelMetrics } from '../../stages/evaluate/token-metrics.ts';
-import { chooseCascadeThreshold, deferredUnits } from '../../stages/evaluate/unit-cascade.ts';
+import { chooseCascadeThreshold } from '../../stages/evaluate/unit-cascade.ts';
 import type { CascadeUnits } from '../../stages/evaluate/unit-cascade.ts';
 
 function modelMetrics(scores: ClassScores, logp: Float64Array, labels: ArrayLike<number>): TokenModelMetrics {
@@ -120,24 +121,7 @@ function units(split: DenseLmSplit, level: 'position' | 'window'): CascadeUnits 
   return { confidence: w.map((e) => e.c / e.n), studentCost: w.map((e) => e.s), teacherCost: w.map((e) => e.t), size: w.map((e) => e.n) };
 }
 
-/** The old lmCascade (recover 0.9). */
+/** The old lmCascade (recover 0.9): its units from dense logits, scored by the shared scoreLmCascade. */
 export function denseLmCascade(validation: DenseLmSplit, test: DenseLmSplit, level: 'position' | 'window'): LmCascadeResult {
-  const threshold = chooseCascadeThreshold(units(validation, level));
-  const u = units(test, level);
-  const d = deferredUnits(u.confidence, threshold.tau);
-  let s = 0;
-  let t = 0;
-  let c = 0;
-  let n = 0;
-  let nd = 0;
-  d.forEach((defer, k) => {
-    s += u.studentCost[k]!;
-    t += u.teacherCost[k]!;
-    c += defer === 1 ? u.teacherCost[k]! : u.studentCost[k]!;
-    n += u.size[k]!;
-    if (defer === 1) nd += u.size[k]!;
-  });
-  const ppl = (x: number): number => Math.exp(x / Math.max(n, 1));
-  const [ps, pt, pc] = [ppl(s), ppl(t), ppl(c)];
-  return { level, threshold, unitsDeferredShare: d.length > 0 ? d.reduce((a, b) => a + b, 0) / d.length : 0, positionsDeferredShare: n > 0 ? nd / n : 0, studentPerplexity: ps, teacherPerplexity: pt, cascadePerplexity: pc, perplexityRecovered: ps > pt ? (ps - pc) / (ps - pt) : null };
+  return scoreLmCascade(level, chooseCascadeThreshold(units(validation, level)), units(test, level));
 }
