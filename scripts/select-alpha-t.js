@@ -68,7 +68,7 @@ function keptValidation(run, alpha, temperature, seed) {
   const kept = lines.filter((l) => l.epoch === m.selection.epoch).pop();
   if (!kept || kept.eval.split !== m.selection.on) fail(`${run}: metrics.jsonl has no ${m.selection.on} metrics for the kept epoch ${m.selection.epoch}`);
   const seconds = Math.round((Date.parse(m.finishedAt) - Date.parse(m.createdAt)) / 100) / 10;
-  return { split: kept.eval.split, epoch: m.selection.epoch, rule: `${m.selection.rule} ${m.selection.metric}`, error: 1 - kept.eval.accuracy, labelled: kept.eval.sequence?.labelled ?? kept.eval.rows, agreement: kept.eval.agreement, trainSeconds: seconds, backend: m.backend.backend };
+  return { split: kept.eval.split, epoch: m.selection.epoch, rule: `${m.selection.rule} ${m.selection.metric}`, error: 1 - kept.eval.accuracy, labelled: kept.eval.sequence?.labelled ?? kept.eval.rows, agreement: kept.eval.agreement, trainSeconds: seconds, finishedAt: m.finishedAt, backend: m.backend.backend };
 }
 
 /** The resolved config `distill config` gives for these arguments, without its description (text only). */
@@ -118,6 +118,9 @@ if (opts.baseline) {
   baseline = { config: opts.baseline, alpha: 1, run, ...trainOrReuse(opts.baseline, run, 1, null, []) };
 }
 const best = rows.reduce((a, b) => (b.error < a.error ? b : a));
+// The tfjs backend changes the numerics a little; a grid that mixed backends says so (re-run those runs after deleting them).
+const backends = [...new Set([...rows, ...(baseline ? [baseline] : [])].map((r) => r.backend))];
+if (backends.length > 1) process.stderr.write(`select-alpha-t: warning: the runs used different tfjs backends (${backends.join(', ')}); see "backend" per setting\n`);
 const table = {
   kind: 'distill.alpha-t-selection',
   createdAt: new Date().toISOString(),
@@ -126,6 +129,7 @@ const table = {
   seed: opts.seed,
   criterion: 'lowest validation error (1 - accuracy over labelled positions) at the epoch each run kept; test never read',
   loadAverageAtEnd: Number(loadavg()[0].toFixed(1)),
+  backends,
   chosen: { alpha: best.alpha, temperature: best.temperature, validationError: best.error },
   settings: rows,
   baseline,
