@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { LoadedExperiment } from '../../pipeline/config/load-experiment.ts';
 import { DataError } from '../../pipeline/errors.ts';
-import { softwareProvenance } from '../../pipeline/provenance.ts';
+import type { SoftwareProvenance } from '../../pipeline/provenance.ts';
 import { openStore } from '../../pipeline/store/open-store.ts';
 import type { StoreEncoding } from '../../pipeline/store/soft-target-store.ts';
 import type { StoreManifest, StoreRuntime, StoreSplit, StoreTiming } from '../../pipeline/store/store-manifest.ts';
@@ -40,6 +40,8 @@ export interface CaptureContext extends ComputeContext {
   encoding: StoreEncoding;
   keyOf: (split: string) => CaptureKey;
   runtime: StoreRuntime;
+  /** The manifest's software provenance, collected while the stage started (git runs asynchronously). */
+  software: SoftwareProvenance;
 }
 
 /** A complete manifest of another capture makes the run refuse (unless force): the differing fields. */
@@ -122,7 +124,7 @@ export function captureFields(ctx: CaptureContext): Omit<StoreManifest, 'formatV
     format: cfg.format,
     shardRows: cfg.shardRows,
     runtime: ctx.runtime,
-    software: softwareProvenance(),
+    software: ctx.software,
     config: cfg,
     nonFinitePolicy: cfg.nonFinite,
   };

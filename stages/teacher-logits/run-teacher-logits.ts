@@ -38,6 +38,7 @@ import type { ShardPlan } from './compute-split.ts';
 import { PART_MANIFEST_KIND, PART_MANIFEST_NAME, PARTS_DIR, STORE_CONFIG, partManifestPath, readPartManifest } from './part-manifest.ts';
 import type { PartManifest } from './part-manifest.ts';
 import { partRecordPath } from './part-record.ts';
+import { softwareProvenanceAsync } from '../../pipeline/provenance.ts';
 import { lockStoreWriter, lockWorker } from './store-locks.ts';
 import { globalShards, ownedShards } from './worker-assignment.ts';
 import type { GlobalShard, WorkerAssignment } from './worker-assignment.ts';
@@ -160,6 +161,7 @@ async function withTeacher<T>(
   fn: (ctx: CaptureContext) => Promise<T>,
 ): Promise<T> {
   const { cfg, storeDir, datasetDir, teacherDir } = paths;
+  const software = softwareProvenanceAsync(); // git runs while the dataset and the model are checked
   const dataset = await readDatasetManifest(datasetDir);
   for (const s of cfg.splits) getSplit(dataset, s, join(datasetDir, 'manifest.json'));
   const all = globalShards(cfg.splits.map((split) => ({ split, rows: dataset.splits[split]!.rows })), cfg.shardRows);
@@ -201,6 +203,7 @@ async function withTeacher<T>(
       card,
       sequence,
       rowsPerCall: batchRows,
+      software: await software,
       ...(opts.inFlight !== undefined ? { inFlight: opts.inFlight } : {}),
       keyOf: (split) => ({
         teacherSha256: teacher.sha256,
