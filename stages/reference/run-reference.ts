@@ -15,7 +15,8 @@ import type { StoreManifest } from '../../pipeline/store/store-manifest.ts';
 import { RUN_MANIFEST } from '../../pipeline/student/run-manifest.ts';
 import type { RunManifest } from '../../pipeline/student/run-manifest.ts';
 import { runDistillChild } from './run-child.ts';
-import { beatsBySpread, summarize } from './summarize.ts';
+import { summarize } from './summarize.ts';
+import { hardLabelComparisons } from './hard-label-comparisons.ts';
 import type { Summary } from './summarize.ts';
 import { teacherAccuracy } from './teacher-accuracy.ts';
 import type { TeacherAccuracy } from './teacher-accuracy.ts';
@@ -266,17 +267,15 @@ export async function runReference(opts: ReferenceOptions, reporter: Reporter): 
     ? await mergeWithRecorded(opts.dir, all, seeds, { teacher: facts.teacher, stores: facts.storeFacts, variants: out }, reporter)
     : { teacher: facts.teacher, stores: facts.storeFacts, variants: out };
 
-  const comparisons: ReferenceMetrics['comparisons'] = {};
-  // Each distilled variant against the hard-label variant of the same student on the same views (or on none) and epochs, else the first hard-label one.
   const configOf = (name: string): LoadedExperiment['config'] => all.find((v) => v.name === name)!.exp.config;
-  const setup = (n: string): string => JSON.stringify([configOf(n).student, configOf(n).teacherLogits?.views ?? null, configOf(n).train?.epochs ?? null]);
-  const sameSetup = (a: string, b: string): boolean => setup(a) === setup(b);
-  const hards = Object.entries(recorded).filter(([, r]) => r.alpha === 1);
-  for (const [name, r] of Object.entries(recorded)) {
-    if (r.alpha === 1 || hards.length === 0) continue;
-    const hard = hards.find(([h]) => sameSetup(h, name)) ?? hards[0]!;
-    comparisons[name] = { against: hard[0], ...beatsBySpread(r.testErrors, hard[1].testErrors) };
-  }
+  const comparisons: ReferenceMetrics['comparisons'] = hardLabelComparisons(
+    Object.fromEntries(
+      Object.entries(recorded).map(([name, r]) => {
+        const c = configOf(name);
+        return [name, { alpha: r.alpha, testErrors: r.testErrors, setup: { student: c.student, views: c.teacherLogits?.views ?? null, epochs: c.train?.epochs ?? null } }];
+      }),
+    ),
+  );
   const metrics: ReferenceMetrics = {
     kind: 'distill.reference-metrics',
     experiment: variants[0]?.exp.config.name ?? basename(opts.dir),
