@@ -10,7 +10,7 @@
  * slice marks the last letter of each word, a genre slice the row); causal-LM rows are sampled from
  * the teacher itself (the teacher is the true model of the text).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StudentSection } from '../../pipeline/config/experiment-config.ts';
 import { loadExperiment } from '../../pipeline/config/load-experiment.ts';
@@ -26,6 +26,7 @@ import { runTrainStudent } from '../../stages/train-student/run-train-student.ts
 import { makeTinySequenceTeacher, tinySequenceForward } from '../fixtures/tiny-sequence-teacher.ts';
 import type { TinySequenceTeacher } from '../fixtures/tiny-sequence-teacher.ts';
 import { tmpDir } from './tmp-dir.ts';
+import { writeSequenceTeacherFiles } from './write-sequence-teacher-files.ts';
 
 export type SequenceTask = 'token-classification' | 'causal-lm';
 
@@ -126,27 +127,10 @@ export async function sequenceEvalWorkspace(opts: SequenceEvalOptions): Promise<
     { name: 'tokens', task: opts.task, context: L, stride: L, tokenizer: { kind: 'char', fileName: 'vocab.json', bytes: vocabBytes, vocabSize: vocab, normalization: 'NFC' }, splits: rows, ...(opts.task === 'token-classification' ? { classes } : {}), rowsPerFile: 64 },
     silentReporter,
   );
-  const teacherDir = join(dir, 'teachers/tiny');
-  await mkdir(teacherDir, { recursive: true });
-  await writeFile(join(teacherDir, 'model.onnx'), teacher.bytes);
-  await writeFile(
-    join(teacherDir, 'card.json'),
-    JSON.stringify({
-      formatVersion: 1,
-      name: 'tiny-sequence',
-      task: opts.task,
-      model: 'model.onnx',
-      sha256: sha256Bytes(teacher.bytes),
-      inputs: [
-        { name: 'input_ids', column: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
-        { name: 'attention_mask', column: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
-      ],
-      output: { name: 'logits', kind: 'logits', shape: ['batch', 'seq', classes] },
-      classes: { count: classes },
-      tokenizer: { kind: 'char', file: 'vocab.json', sha256: sha256Bytes(vocabBytes), vocabSize: vocab },
-      context: 64,
-    }),
-  );
+  await writeSequenceTeacherFiles(join(dir, 'teachers/tiny'), 'tiny-sequence', opts.task, teacher.bytes, classes, {
+    tokenizer: { kind: 'char', file: 'vocab.json', sha256: sha256Bytes(vocabBytes), vocabSize: vocab },
+    context: 64,
+  });
   return { dir, task: opts.task, context: L, vocab, classes, teacher, rows };
 }
 

@@ -15,6 +15,7 @@ import { mulberry32 } from '../../pipeline/seeded-random.ts';
 import { makeTinySequenceTeacher } from '../fixtures/tiny-sequence-teacher.ts';
 import type { TinySequenceOptions, TinySequenceTeacher } from '../fixtures/tiny-sequence-teacher.ts';
 import { tmpDir } from './tmp-dir.ts';
+import { writeSequenceTeacherFiles } from './write-sequence-teacher-files.ts';
 
 /** What the workspace holds. */
 export interface SequenceWorkspace {
@@ -90,29 +91,12 @@ export async function sequenceWorkspace(rows = 60, context = 12, vocab = 40, tas
 /** Writes the tiny sequence teacher and its card under `<ws>/teachers/<name>`; card fields can be overridden. */
 export async function writeSequenceTeacher(ws: SequenceWorkspace, name: string, opts: TinySequenceOptions = {}, card: Record<string, unknown> = {}): Promise<TinySequenceTeacher> {
   const teacher = makeTinySequenceTeacher({ vocab: ws.vocab, ...opts });
-  const dir = join(ws.dir, 'teachers', name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'model.onnx'), teacher.bytes);
   const task = JSON.parse(await readFile(join(ws.dir, ws.dataset, 'manifest.json'), 'utf8')).task as string;
-  await writeFile(
-    join(dir, 'card.json'),
-    JSON.stringify({
-      formatVersion: 1,
-      name,
-      task,
-      model: 'model.onnx',
-      sha256: sha256Bytes(teacher.bytes),
-      inputs: [
-        { name: 'input_ids', column: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
-        { name: 'attention_mask', column: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
-      ],
-      output: { name: 'logits', kind: 'logits', shape: ['batch', 'seq', ws.vocab] },
-      classes: { count: ws.vocab },
-      tokenizer: { kind: 'char', file: 'vocab.json', sha256: ws.tokenizerSha256, vocabSize: ws.vocab },
-      context: 64,
-      ...card,
-    }),
-  );
+  await writeSequenceTeacherFiles(join(ws.dir, 'teachers', name), name, task, teacher.bytes, ws.vocab, {
+    tokenizer: { kind: 'char', file: 'vocab.json', sha256: ws.tokenizerSha256, vocabSize: ws.vocab },
+    context: 64,
+    ...card,
+  });
   return teacher;
 }
 

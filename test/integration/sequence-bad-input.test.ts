@@ -16,11 +16,11 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DatasetManifest } from '../../pipeline/dataset/dataset-manifest.ts';
-import { sha256Bytes } from '../../pipeline/io/sha256.ts';
 import { pathExists } from '../../pipeline/io/path-exists.ts';
 import { makeTinySequenceTeacher } from '../fixtures/tiny-sequence-teacher.ts';
 import type { TinySequenceOptions } from '../fixtures/tiny-sequence-teacher.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { writeSequenceTeacherFiles } from '../helpers/write-sequence-teacher-files.ts';
 import { tmpDir } from '../helpers/tmp-dir.ts';
 
 const CONTEXT = 16;
@@ -28,27 +28,7 @@ const TEXTS = ['the cat sat on the mat and looked at the garden', 'a dog ran far
 
 async function teacher(ws: string, name: string, task: 'causal-lm' | 'token-classification', opts: TinySequenceOptions, card: Record<string, unknown> = {}, dataset = 'data/corpus'): Promise<void> {
   const t = makeTinySequenceTeacher(opts);
-  const dir = join(ws, 'teachers', name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'model.onnx'), t.bytes);
-  const classes = t.weights.classes;
-  await writeFile(
-    join(dir, 'card.json'),
-    JSON.stringify({
-      formatVersion: 1,
-      name,
-      task,
-      model: 'model.onnx',
-      sha256: sha256Bytes(t.bytes),
-      inputs: [
-        { name: 'input_ids', column: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
-        { name: 'attention_mask', column: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
-      ],
-      output: { name: 'logits', kind: 'logits', shape: ['batch', 'seq', classes] },
-      classes: { count: classes },
-      ...card,
-    }),
-  );
+  await writeSequenceTeacherFiles(join(ws, 'teachers', name), name, task, t.bytes, t.weights.classes, card);
   await writeFile(
     join(ws, `${name}.json`),
     JSON.stringify({
