@@ -44,13 +44,20 @@ export function distillVersion(): string {
   return pkg.version;
 }
 
+/** The two git calls behind {@link gitCommit}: the checked-out commit, and the modified tracked files. */
+const GIT_HEAD = ['rev-parse', 'HEAD'];
+const GIT_STATUS = ['status', '--porcelain', '--untracked-files=no'];
+
+/** `head`, with `-dirty` when `status` (GIT_STATUS's output) lists modified tracked files. */
+function commitOf(head: string, status: string): string {
+  return status.trim() !== '' ? `${head.trim()}-dirty` : head.trim();
+}
+
 /** The git commit of the project checkout, with `-dirty` when tracked files are modified; null outside git. */
 export function gitCommit(): string | null {
   try {
     const opts = { cwd: projectRoot, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'] };
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], opts).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], opts).toString().trim() !== '';
-    return dirty ? `${head}-dirty` : head;
+    return commitOf(execFileSync('git', GIT_HEAD, opts).toString(), execFileSync('git', GIT_STATUS, opts).toString());
   } catch {
     return null;
   }
@@ -82,11 +89,8 @@ export function softwareProvenance(): SoftwareProvenance {
  */
 export async function softwareProvenanceAsync(): Promise<SoftwareProvenance> {
   const git = (args: string[]): Promise<string> =>
-    new Promise((resolve, reject) => execFile('git', args, { cwd: projectRoot }, (err, out) => (err ? reject(err) : resolve(out.trim()))));
-  const commit = await Promise.all([git(['rev-parse', 'HEAD']), git(['status', '--porcelain', '--untracked-files=no'])]).then(
-    ([head, status]) => (status !== '' ? `${head}-dirty` : head),
-    () => null,
-  );
+    new Promise((resolve, reject) => execFile('git', args, { cwd: projectRoot }, (err, out) => (err ? reject(err) : resolve(out))));
+  const commit = await Promise.all([git(GIT_HEAD), git(GIT_STATUS)]).then(([head, status]) => commitOf(head, status), () => null);
   return provenanceWith(commit);
 }
 
